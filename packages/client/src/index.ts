@@ -1,0 +1,18 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Every failure a memcache operation can produce.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheError from "./MemcacheError.ts"
+
+/**
+ * Turning values into memcached bytes and flags and back: bytes, UTF-8 text, Schema JSON, pymemcache
+ * compatible values, and zlib compression.
+ *
+ * @since 0.1.0
+ */
+export * as Serializer from "./Serializer.ts"
