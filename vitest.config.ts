@@ -1,5 +1,6 @@
 import * as path from "node:path"
 import { defineConfig } from "vitest/config"
+import "./testing/node20.ts"
 
 const packages = path.join(import.meta.dirname, "packages")
 
@@ -16,6 +17,7 @@ const project = (name: string) => ({
     name,
     root: path.join(packages, name),
     include: ["test/**/*.test.ts"],
+    setupFiles: [path.join(import.meta.dirname, "testing/node20.ts")],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

@@ -16,3 +16,17 @@ export * as MemcacheError from "./MemcacheError.ts"
  * @since 0.1.0
  */
 export * as Serializer from "./Serializer.ts"
+
+/**
+ * The `Memcache` service and its command surface.
+ *
+ * @since 0.1.0
+ */
+export * as Memcache from "./Memcache.ts"
+
+/**
+ * The single-server layer.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheClient from "./MemcacheClient.ts"

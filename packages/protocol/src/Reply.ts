@@ -218,7 +218,10 @@ export interface MetaDebug {
  * - `Ok`: OK, or a {@link Status} line (verbosity, flush_all, cache_memlimit).
  * - `Stats`: STAT/ITEM/PREFIX lines then END, or a single OK or RESET.
  * - `Version`: VERSION.
- * - `Meta`: a meta reply; `opaque` is what the request sent in `O`, which the reply must echo.
+ * - `Meta`: a meta reply; `opaque` is what the request sent in `O`, which the reply must echo. A quiet (`q`)
+ *   meta request must carry an opaque (so a reply can be matched to it) and must be followed, in the same
+ *   batch, by `mn` (`Sync`): when a reply with another opaque, or the `MN`, arrives while a quiet request is at
+ *   the head, that request's answer was suppressed and it completes with a `Meta` reply of code `suppressed`.
  * - `MetaDebug`: ME or EN.
  * - `Sync`: the `mn` that closes a batch of quiet requests: any number of ERROR/CLIENT_ERROR/SERVER_ERROR lines
  *   (the failures of the quiet requests before it), then MN.
@@ -244,7 +247,14 @@ export type Expectation =
   | { readonly _tag: "Ok" }
   | { readonly _tag: "Stats" }
   | { readonly _tag: "Version" }
-  | { readonly _tag: "Meta"; readonly opaque: string | undefined }
+  | {
+      readonly _tag: "Meta"
+      readonly opaque: string | undefined
+      /** Sent with `q`: a success (or an mg miss) is suppressed, so `suppressed` stands in for it. */
+      readonly quiet: boolean
+      /** The reply that a quiet command's missing answer means: `EN` for mg, `HD` for ms/md/ma. */
+      readonly suppressed: "EN" | "HD"
+    }
   | { readonly _tag: "MetaDebug" }
   | { readonly _tag: "Sync" }
   | { readonly _tag: "Shutdown" }
@@ -269,7 +279,7 @@ export const expect = {
   Ok: { _tag: "Ok" },
   Stats: { _tag: "Stats" },
   Version: { _tag: "Version" },
-  Meta: { _tag: "Meta", opaque: undefined },
+  Meta: { _tag: "Meta", opaque: undefined, quiet: false, suppressed: "HD" },
   MetaDebug: { _tag: "MetaDebug" },
   Sync: { _tag: "Sync" },
   Shutdown: { _tag: "Shutdown" }

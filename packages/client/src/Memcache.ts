@@ -1,0 +1,968 @@
+/**
+ * The `Memcache` service and its one command surface: input checks, noreply defaults, serializers,
+ * `ignoreErrors`, retries and spans, written once and shared by the single-server, cluster and in-memory
+ * layers, which differ only in how a request reaches a server.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect-memcache/protocol/Command"
+import * as Exptime from "@effect-memcache/protocol/Exptime"
+import type * as Reply from "@effect-memcache/protocol/Reply"
+import { expect, retrieval } from "@effect-memcache/protocol/Reply"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import type * as Schedule from "effect/Schedule"
+import type { Backend, Target } from "./internal/Backend.ts"
+import {
+  MemcacheClientError,
+  MemcacheIllegalInputError,
+  MemcacheProtocolError,
+  type MemcacheSerializationError,
+  MemcacheServerError,
+  MemcacheUnknownCommandError,
+  type ReplyError,
+  type TransportError
+} from "./MemcacheError.ts"
+import * as Serializer from "./Serializer.ts"
+
+/**
+ * What the default serializer ({@link Serializer.pymemcache}) stores: bytes, text and integers, in the format
+ * pymemcache and python-memcache read and write.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const v: Memcache.Value = "hello"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Value = Serializer.PythonValue
+
+/**
+ * Options every keyed call takes.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const o: Memcache.CallOptions = { timeout: "200 millis" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallOptions {
+  /** Overrides the layer's operation `timeout` for this call. */
+  readonly timeout?: Duration.Input | undefined
+  /**
+   * Routes the call by this key instead of the key itself (pymemcache's tuple keys), so related keys stay on one
+   * server of a cluster. Ignored by single-server layers.
+   */
+  readonly routingKey?: string | undefined
+}
+
+/**
+ * Options of the calls that can be sent without waiting for a reply.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const o: Memcache.NoreplyOptions = { noreply: false }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NoreplyOptions extends CallOptions {
+  /**
+   * Send with `noreply`: the call completes once the request is written, and reports success without knowing
+   * the outcome. Defaults to the layer's `defaultNoreply` for set/add/replace/append/prepend/delete/touch/
+   * flushAll/verbosity/setMany/deleteMany (as pymemcache), and to `false` for cas/incr/decr.
+   */
+  readonly noreply?: boolean | undefined
+}
+
+/**
+ * Options of the storage calls.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const o: Memcache.StoreOptions = { ttl: "10 minutes" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoreOptions extends NoreplyOptions {
+  /**
+   * How long the item lives. Rounded up to whole seconds; zero or infinite means it never expires; more than 30
+   * days is sent as an absolute unix time (the server's rule), computed from Effect's `Clock`. A bare number is
+   * milliseconds, as everywhere in Effect.
+   */
+  readonly ttl?: Duration.Input | undefined
+  /** The raw memcached exptime instead of `ttl` (seconds up to 30 days, else an absolute unix time). */
+  readonly exptime?: number | undefined
+  /** Overrides the flags the serializer chose (as pymemcache's `flags` argument). */
+  readonly flags?: number | undefined
+}
+
+/**
+ * Options of the admin calls that go to one server (`stats`, `version`, `shutdown`).
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const o: Memcache.ServerOptions = { server: "127.0.0.1:11211" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerOptions {
+  readonly timeout?: Duration.Input | undefined
+  /** Which server of a cluster (its address as configured); default the first one. */
+  readonly server?: string | undefined
+}
+
+/**
+ * A value with the CAS unique `gets`/`gats` returned.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const next = (c: Memcache.WithCas<number>) => ({ value: c.value + 1, cas: c.cas })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WithCas<A> {
+  readonly value: A
+  readonly cas: bigint
+}
+
+/**
+ * The outcome of `cas`: stored, the item changed since it was read (`Exists`), or it is gone (`NotFound`).
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const ok = (r: Memcache.CasResult) => r === "Stored"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CasResult = "Stored" | "Exists" | "NotFound"
+
+/**
+ * A parsed `stats` value: integers as `number` (or `bigint` past 2^53), decimals as `number`, everything else
+ * as the server's text.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const uptime = (s: ReadonlyMap<string, Memcache.StatValue>) => s.get("uptime")
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StatValue = number | bigint | string
+
+/**
+ * The failures of calls that take a key: a refused input, a transport failure or an error reply.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const tag = (e: Memcache.KeyError) => e._tag
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type KeyError = MemcacheIllegalInputError | TransportError | ReplyError
+
+/**
+ * The failures of calls that carry values: {@link KeyError} or a serialization failure.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const tag = (e: Memcache.ValueError) => e._tag
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ValueError = KeyError | MemcacheSerializationError
+
+/**
+ * The failures of admin calls that take no key.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const tag = (e: Memcache.AdminError) => e._tag
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AdminError = TransportError | ReplyError
+
+/**
+ * Every memcached command, with values of type `A` (the serializer's type). pymemcache's method names in
+ * camelCase. Misses and NOT_STORED / EXISTS / NOT_FOUND are values (`Option`, `boolean`, {@link CasResult}).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Memcache } from "@effect-memcache/client"
+ * const program = Effect.gen(function* () {
+ *   const cache = yield* Memcache.Memcache
+ *   yield* cache.set("greeting", "hello", { ttl: "1 minute" })
+ *   return Option.getOrElse(yield* cache.get("greeting"), () => "miss")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemcacheShape<A> {
+  readonly get: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
+  /** The hits among `keys`, in the order asked (duplicates asked once). */
+  readonly getMany: (keys: Iterable<string>, options?: CallOptions) => Effect.Effect<ReadonlyMap<string, A>, ValueError>
+  readonly gets: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
+  readonly getsMany: (
+    keys: Iterable<string>,
+    options?: CallOptions
+  ) => Effect.Effect<ReadonlyMap<string, WithCas<A>>, ValueError>
+  /** Get and touch: returns the value and sets a new `ttl`. */
+  readonly gat: (key: string, ttl: Duration.Input, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
+  readonly gats: (
+    key: string,
+    ttl: Duration.Input,
+    options?: CallOptions
+  ) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
+  /** `true` when stored (always `true` with noreply). */
+  readonly set: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** Stores every entry; returns the keys that were not stored (none with noreply). */
+  readonly setMany: (
+    entries: Iterable<readonly [string, A]>,
+    options?: StoreOptions
+  ) => Effect.Effect<ReadonlyArray<string>, ValueError>
+  /** `false` when the key already exists. */
+  readonly add: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** `false` when the key does not exist. */
+  readonly replace: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** Appends the serialized bytes; `false` when the key does not exist. Flags and ttl are left as they are. */
+  readonly append: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** Prepends the serialized bytes; `false` when the key does not exist. */
+  readonly prepend: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** Stores only if the item's CAS unique is still `cas`. noreply is off by default. */
+  readonly cas: (key: string, value: A, cas: bigint, options?: StoreOptions) => Effect.Effect<CasResult, ValueError>
+  /** `true` when deleted, `false` when not found (always `true` with noreply). */
+  readonly delete: (key: string, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
+  readonly deleteMany: (keys: Iterable<string>, options?: NoreplyOptions) => Effect.Effect<void, KeyError>
+  /** The new value, or `None` when the key does not exist (and always `None` with noreply). */
+  readonly incr: (
+    key: string,
+    delta: bigint | number,
+    options?: NoreplyOptions
+  ) => Effect.Effect<Option.Option<bigint>, KeyError>
+  /** The new value (floored at 0), or `None` when the key does not exist. */
+  readonly decr: (
+    key: string,
+    delta: bigint | number,
+    options?: NoreplyOptions
+  ) => Effect.Effect<Option.Option<bigint>, KeyError>
+  /** `true` when touched, `false` when not found (always `true` with noreply). */
+  readonly touch: (key: string, ttl: Duration.Input, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
+  /** `stats [args...]`, parsed (see {@link StatValue}); `ITEM`/`PREFIX` lines of sub-commands are kept whole. */
+  readonly stats: (
+    args?: ReadonlyArray<string>,
+    options?: ServerOptions
+  ) => Effect.Effect<ReadonlyMap<string, StatValue>, AdminError | MemcacheIllegalInputError>
+  readonly version: (options?: ServerOptions) => Effect.Effect<string, AdminError>
+  /** Flushes every server (after `delay`, rounded up to seconds). */
+  readonly flushAll: (
+    options?: { readonly delay?: Duration.Input | undefined; readonly noreply?: boolean | undefined } & ServerOptions
+  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  readonly verbosity: (
+    level: number,
+    options?: { readonly noreply?: boolean | undefined } & ServerOptions
+  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  /** Sets the server's memory limit in megabytes; a refusal (such as `MEMLIMIT_TOO_SMALL`) is a client error. */
+  readonly cacheMemlimit: (
+    megabytes: number,
+    options?: ServerOptions
+  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  /** Closes every connection politely; the next call reconnects. */
+  readonly quit: () => Effect.Effect<void>
+  /** Asks the server to shut down (needs `memcached -A`, else a `MemcacheUnknownCommandError`). */
+  readonly shutdown: (
+    options?: { readonly graceful?: boolean | undefined } & ServerOptions
+  ) => Effect.Effect<void, AdminError>
+  /** The same client with another serializer: a typed view (like `KeyValueStore.toSchemaStore`). */
+  readonly withSerializer: <B>(serializer: Serializer.Serializer<B>) => MemcacheShape<B>
+}
+
+/**
+ * The memcache service. Provide it with `MemcacheClient.layer` (one server), `MemcacheCluster.layer` or the
+ * in-memory layer for tests.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memcache } from "@effect-memcache/client"
+ * const hits = Memcache.Memcache.use((m) => m.getMany(["a", "b"]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Memcache extends Context.Service<Memcache, MemcacheShape<Value>>()("@effect-memcache/client/Memcache") {}
+
+/**
+ * Options of the command surface, common to every layer. Every default is listed.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const o: Memcache.SurfaceOptions = { keyPrefix: "app:", timeout: "500 millis", ignoreErrors: true }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SurfaceOptions {
+  /** Prepended to every key (counted in the 250-byte limit). Default `""`. */
+  readonly keyPrefix?: string | undefined
+  /** Accept non-ASCII keys, sent as UTF-8. Default `true` (pymemcache defaults to `false`). */
+  readonly allowUnicodeKeys?: boolean | undefined
+  /** The noreply default of set/add/replace/append/prepend/delete/touch/flushAll/verbosity. Default `true`. */
+  readonly defaultNoreply?: boolean | undefined
+  /**
+   * pymemcache's `ignore_exc`: get/getMany/gets/getsMany/gat/gats turn failures into misses, logging each at
+   * warning level. Refused inputs (a bad key) still fail: they are bugs, not outages. Default `false`.
+   */
+  readonly ignoreErrors?: boolean | undefined
+  /** The serializer of the service's values. Default {@link Serializer.pymemcache}. */
+  readonly serializer?: Serializer.Serializer<Value> | undefined
+  /** The largest value accepted, in bytes (match the server's `-I`). Default 1048576. */
+  readonly itemSizeMax?: number | undefined
+  /** How long a call waits for its reply. Default 2 seconds. A timeout retires the connection. */
+  readonly timeout?: Duration.Input | undefined
+  /**
+   * Retries transport failures (timeouts, connection errors, unexpected closes) by this schedule, for the calls
+   * that are safe to repeat: reads, touch, delete, cas, stats, version. Default: no retry.
+   */
+  readonly retry?: Schedule.Schedule<unknown, TransportError> | undefined
+  /** Also retry set/add/replace/append/prepend/incr/decr/flushAll (not idempotent). Default `false`. */
+  readonly retryUnsafe?: boolean | undefined
+  /** Wrap each call in a span (`memcache.<command>`). Default `true`. */
+  readonly spans?: boolean | undefined
+}
+
+/** The defaults of {@link SurfaceOptions}, in milliseconds where a duration. @since 0.1.0 @category constants */
+export const defaults = {
+  keyPrefix: "",
+  allowUnicodeKeys: true,
+  defaultNoreply: true,
+  ignoreErrors: false,
+  itemSizeMax: Command.DEFAULT_ITEM_SIZE_MAX,
+  timeoutMillis: 2000,
+  retryUnsafe: false,
+  spans: true
+} as const
+
+const THIRTY_DAYS = Exptime.RELATIVE_MAX
+
+/**
+ * Builds the command surface over a backend. Used by every layer; the in-memory layer's backend is a fake
+ * server, so its calls go through exactly the same checks.
+ *
+ * @internal
+ */
+export const make = (backend: Backend, options: SurfaceOptions = {}): MemcacheShape<Value> =>
+  makeWith(backend, options, options.serializer ?? Serializer.pymemcache)
+
+const makeWith = <A>(
+  backend: Backend,
+  options: SurfaceOptions,
+  serializer: Serializer.Serializer<A>
+): MemcacheShape<A> => {
+  const prefix = options.keyPrefix ?? defaults.keyPrefix
+  const defaultNoreply = options.defaultNoreply ?? defaults.defaultNoreply
+  const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
+  const limits: Command.Limits = {
+    itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax,
+    allowUnicodeKeys: options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
+  }
+  const defaultTimeout = options.timeout === undefined ? defaults.timeoutMillis : toMillis(options.timeout)
+  const spans = options.spans ?? defaults.spans
+  const retrySchedule = options.retry
+  const retryUnsafe = options.retryUnsafe ?? defaults.retryUnsafe
+  const single = backend.targets.length === 1 ? backend.targets[0]! : undefined
+
+  const timeoutOf = (o: { readonly timeout?: Duration.Input | undefined } | undefined) =>
+    o?.timeout === undefined ? defaultTimeout : toMillis(o.timeout)
+  const targetOf = (key: string, o: CallOptions | undefined) => single ?? backend.route(o?.routingKey ?? key)
+
+  /** Validates, then sends; error replies become typed failures. */
+  const send = (
+    name: string,
+    target: Target,
+    command: Command.Command,
+    timeoutMillis: number
+  ): Effect.Effect<Reply.Reply | undefined, KeyError> => {
+    const invalid = Command.validate(command, limits)
+    if (invalid !== undefined) {
+      return Effect.fail(new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason }))
+    }
+    return Effect.flatMap(target.request(command, Command.expectation(command), timeoutMillis), (reply) =>
+      reply === undefined ? Effect.succeed(undefined) : checkReply(name, target.name, reply)
+    )
+  }
+
+  const unexpected = (target: Target, name: string, reply: Reply.Reply | undefined) =>
+    Effect.fail(
+      new MemcacheProtocolError({
+        server: target.name,
+        reason: `unexpected reply to ${name}: ${reply?._tag ?? "none"}`
+      })
+    )
+
+  const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
+    let out: Effect.Effect<X, E> = effect
+    if (retrySchedule !== undefined && (safe || retryUnsafe)) {
+      out = Effect.retry(out, {
+        schedule: retrySchedule as Schedule.Schedule<unknown, E>,
+        while: (e) => isTransport(e)
+      })
+    }
+    if (spans) {
+      out = Effect.withSpan(out, `memcache.${name}`, {
+        kind: "client",
+        attributes:
+          keys === undefined
+            ? { "db.system.name": "memcached", "db.operation.name": name }
+            : { "db.system.name": "memcached", "db.operation.name": name, "db.memcached.key_count": keys }
+      })
+    }
+    return out
+  }
+
+  /** ignoreErrors: a failed read is a miss (logged), except a refused input. */
+  const orMiss = <X, E extends { readonly _tag: string }>(
+    name: string,
+    miss: X,
+    effect: Effect.Effect<X, E>
+  ): Effect.Effect<X, E> =>
+    ignoreErrors
+      ? Effect.catch(effect, (e) =>
+          e._tag === "MemcacheIllegalInputError"
+            ? Effect.fail(e)
+            : Effect.as(Effect.logWarning(`memcache ${name} failed, treated as a miss (ignoreErrors)`, e), miss)
+        )
+      : effect
+
+  const decode = (key: string, value: Reply.Value): Result.Result<A, MemcacheSerializationError> =>
+    serializer.deserialize(key, value.value, value.flags)
+
+  // ---- retrieval ------------------------------------------------------------------------------------------
+
+  const fetchOne = <X>(
+    name: "get" | "gets" | "gat" | "gats",
+    key: string,
+    ttl: Duration.Input | undefined,
+    o: CallOptions | undefined,
+    build: (key: string, value: Reply.Value, a: A) => X
+  ): Effect.Effect<Option.Option<X>, ValueError> => {
+    const run = Effect.suspend(() => {
+      const full = prefix + key
+      const command: Command.Command =
+        name === "get" || name === "gets"
+          ? { _tag: "Get", verb: name, keys: [full] }
+          : { _tag: "Gat", verb: name, exptime: 0, keys: [full] }
+      const withTtl =
+        ttl === undefined
+          ? Effect.succeed(command)
+          : Effect.map(exptimeOf(ttl), (exptime) => ({ ...(command as Command.Gat), exptime }))
+      return Effect.flatMap(withTtl, (c) =>
+        Effect.flatMap(
+          send(name, targetOf(key, o), c, timeoutOf(o)),
+          (reply): Effect.Effect<Option.Option<X>, ValueError> => {
+            if (reply?._tag !== "Values") return unexpected(targetOf(key, o), name, reply)
+            const value = reply.values[0]
+            if (value === undefined) return Effect.succeedNone
+            const decoded = decode(key, value)
+            return Result.isFailure(decoded)
+              ? Effect.fail(decoded.failure)
+              : Effect.succeed(Option.some(build(key, value, decoded.success)))
+          }
+        )
+      )
+    })
+    return instrument(name, true, orMiss(name, Option.none(), run))
+  }
+
+  const fetchMany = <X>(
+    name: "get" | "gets",
+    keys: Iterable<string>,
+    o: CallOptions | undefined,
+    build: (key: string, value: Reply.Value, a: A) => X
+  ): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
+    const unique = Array.from(new Set(keys))
+    const run = Effect.suspend(() => {
+      if (unique.length === 0) return Effect.succeed(new Map<string, X>())
+      // Group by server, then split each group into lines the server takes.
+      const groups = new Map<Target, Array<string>>()
+      for (const key of unique) {
+        const target = targetOf(key, o)
+        const group = groups.get(target)
+        if (group === undefined) groups.set(target, [prefix + key])
+        else group.push(prefix + key)
+      }
+      const requests: Array<[Target, Command.Command]> = []
+      for (const [target, full] of groups) {
+        for (const part of Command.splitKeys(name, full))
+          requests.push([target, { _tag: "Get", verb: name, keys: part }])
+      }
+      // Validate everything before anything is sent.
+      for (const [, command] of requests) {
+        const invalid = Command.validate(command, limits)
+        if (invalid !== undefined) {
+          return Effect.fail(
+            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+          )
+        }
+      }
+      const timeout = timeoutOf(o)
+      return Effect.flatMap(
+        Effect.forEach(requests, ([target, command]) => send(name, target, command, timeout), {
+          concurrency: "unbounded"
+        }),
+        (replies): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
+          const found = new Map<string, X>()
+          for (const reply of replies) {
+            if (reply?._tag !== "Values") return unexpected(backend.targets[0]!, name, reply)
+            for (const value of reply.values) {
+              const key = value.key.slice(prefix.length)
+              const decoded = decode(key, value)
+              if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+              found.set(key, build(key, value, decoded.success))
+            }
+          }
+          // The order asked for, whatever server answered first.
+          const ordered = new Map<string, X>()
+          for (const key of unique) {
+            const x = found.get(key)
+            if (x !== undefined) ordered.set(key, x)
+          }
+          return Effect.succeed(ordered as ReadonlyMap<string, X>)
+        }
+      )
+    })
+    return instrument(name === "get" ? "getMany" : "getsMany", true, orMiss(name, new Map(), run), unique.length)
+  }
+
+  const plain = (_key: string, _value: Reply.Value, a: A) => a
+  const withCas = (_key: string, value: Reply.Value, a: A): WithCas<A> => ({ value: a, cas: value.cas ?? 0n })
+
+  // ---- storage --------------------------------------------------------------------------------------------
+
+  const storeCommand = (
+    verb: Command.StorageVerb | "cas",
+    key: string,
+    value: A,
+    o: StoreOptions | undefined,
+    cas: bigint
+  ): Effect.Effect<Command.Command, ValueError> => {
+    const serialized = serializer.serialize(key, value)
+    if (Result.isFailure(serialized)) return Effect.fail(serialized.failure)
+    const { bytes, flags } = serialized.success
+    const noreply = o?.noreply ?? (verb === "cas" ? false : defaultNoreply)
+    const build = (exptime: number): Command.Command =>
+      verb === "cas"
+        ? { _tag: "Cas", key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, cas, noreply }
+        : { _tag: "Store", verb, key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, noreply }
+    if (o?.exptime !== undefined) return Effect.succeed(build(o.exptime))
+    if (o?.ttl === undefined) return Effect.succeed(build(0))
+    return Effect.map(exptimeOf(o.ttl), build)
+  }
+
+  const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>
+    instrument(
+      verb,
+      false,
+      Effect.flatMap(storeCommand(verb, key, value, o, 0n), (command) => {
+        const target = targetOf(key, o)
+        return Effect.flatMap(send(verb, target, command, timeoutOf(o)), (reply) => {
+          if (reply === undefined) return Effect.succeed(true)
+          if (reply._tag === "Stored") return Effect.succeed(true)
+          if (reply._tag === "NotStored") return Effect.succeed(false)
+          return unexpected(target, verb, reply)
+        })
+      })
+    )
+
+  const set = store("set")
+
+  const cas = (key: string, value: A, unique: bigint, o?: StoreOptions) =>
+    instrument(
+      "cas",
+      true,
+      Effect.flatMap(storeCommand("cas", key, value, o, unique), (command) => {
+        const target = targetOf(key, o)
+        return Effect.flatMap(
+          send("cas", target, command, timeoutOf(o)),
+          (reply): Effect.Effect<CasResult, KeyError> => {
+            if (reply === undefined || reply._tag === "Stored") return Effect.succeed("Stored")
+            if (reply._tag === "Exists") return Effect.succeed("Exists")
+            if (reply._tag === "NotFound") return Effect.succeed("NotFound")
+            return unexpected(target, "cas", reply)
+          }
+        )
+      })
+    )
+
+  const setMany = (entries: Iterable<readonly [string, A]>, o?: StoreOptions) => {
+    const list = Array.from(entries)
+    return instrument(
+      "setMany",
+      false,
+      Effect.suspend(() => {
+        const commands: Array<[string, Command.Command]> = []
+        return Effect.flatMap(
+          Effect.forEach(list, ([key, value]) =>
+            Effect.map(storeCommand("set", key, value, o, 0n), (command) => {
+              commands.push([key, command])
+            })
+          ),
+          () => {
+            // Validate the whole batch before any of it is sent.
+            for (const [, command] of commands) {
+              const invalid = Command.validate(command, limits)
+              if (invalid !== undefined) {
+                return Effect.fail(
+                  new MemcacheIllegalInputError({ command: "setMany", field: invalid.field, reason: invalid.reason })
+                )
+              }
+            }
+            const timeout = timeoutOf(o)
+            return Effect.map(
+              Effect.forEach(
+                commands,
+                ([key, command]) =>
+                  Effect.map(send("set", targetOf(key, o), command, timeout), (reply) =>
+                    reply === undefined || reply._tag === "Stored" ? undefined : key
+                  ),
+                { concurrency: "unbounded" }
+              ),
+              (failed) => failed.filter((k): k is string => k !== undefined)
+            )
+          }
+        )
+      }),
+      list.length
+    )
+  }
+
+  // ---- other keyed commands -------------------------------------------------------------------------------
+
+  const del = (key: string, o?: NoreplyOptions) =>
+    instrument(
+      "delete",
+      true,
+      Effect.suspend(() => {
+        const target = targetOf(key, o)
+        const command: Command.Command = { _tag: "Delete", key: prefix + key, noreply: o?.noreply ?? defaultNoreply }
+        return Effect.flatMap(send("delete", target, command, timeoutOf(o)), (reply) => {
+          if (reply === undefined || reply._tag === "Deleted") return Effect.succeed(true)
+          if (reply._tag === "NotFound") return Effect.succeed(false)
+          return unexpected(target, "delete", reply)
+        })
+      })
+    )
+
+  const deleteMany = (keys: Iterable<string>, o?: NoreplyOptions) => {
+    const list = Array.from(new Set(keys))
+    return instrument(
+      "deleteMany",
+      true,
+      Effect.suspend(() => {
+        const noreply = o?.noreply ?? defaultNoreply
+        const commands = list.map((key): [string, Command.Command] => [
+          key,
+          { _tag: "Delete", key: prefix + key, noreply }
+        ])
+        for (const [, command] of commands) {
+          const invalid = Command.validate(command, limits)
+          if (invalid !== undefined) {
+            return Effect.fail(
+              new MemcacheIllegalInputError({ command: "deleteMany", field: invalid.field, reason: invalid.reason })
+            )
+          }
+        }
+        const timeout = timeoutOf(o)
+        return Effect.forEach(commands, ([key, command]) => send("delete", targetOf(key, o), command, timeout), {
+          concurrency: "unbounded",
+          discard: true
+        })
+      }),
+      list.length
+    )
+  }
+
+  const arithmetic = (verb: "incr" | "decr") => (key: string, delta: bigint | number, o?: NoreplyOptions) =>
+    instrument(
+      verb,
+      false,
+      Effect.suspend((): Effect.Effect<Option.Option<bigint>, KeyError> => {
+        if (typeof delta === "number" && !Number.isSafeInteger(delta)) {
+          return Effect.fail(
+            new MemcacheIllegalInputError({
+              command: verb,
+              field: "delta",
+              reason: `${delta} is not a safe integer (pass a bigint for large deltas)`
+            })
+          )
+        }
+        const target = targetOf(key, o)
+        const command: Command.Command = {
+          _tag: "Arithmetic",
+          verb,
+          key: prefix + key,
+          delta: BigInt(delta),
+          noreply: o?.noreply ?? false
+        }
+        return Effect.flatMap(send(verb, target, command, timeoutOf(o)), (reply) => {
+          if (reply === undefined || reply._tag === "NotFound") return Effect.succeedNone
+          if (reply._tag === "Numeric") return Effect.succeedSome(reply.value)
+          return unexpected(target, verb, reply)
+        })
+      })
+    )
+
+  const touch = (key: string, ttl: Duration.Input, o?: NoreplyOptions) =>
+    instrument(
+      "touch",
+      true,
+      Effect.flatMap(exptimeOf(ttl), (exptime) => {
+        const target = targetOf(key, o)
+        const command: Command.Command = {
+          _tag: "Touch",
+          key: prefix + key,
+          exptime,
+          noreply: o?.noreply ?? defaultNoreply
+        }
+        return Effect.flatMap(send("touch", target, command, timeoutOf(o)), (reply) => {
+          if (reply === undefined || reply._tag === "Touched") return Effect.succeed(true)
+          if (reply._tag === "NotFound") return Effect.succeed(false)
+          return unexpected(target, "touch", reply)
+        })
+      })
+    )
+
+  // ---- admin ----------------------------------------------------------------------------------------------
+
+  const serverOf = (o: ServerOptions | undefined): Effect.Effect<Target, MemcacheIllegalInputError> => {
+    if (o?.server === undefined) return Effect.succeed(backend.targets[0]!)
+    const target = backend.targets.find((t) => t.name === o.server)
+    return target === undefined
+      ? Effect.fail(
+          new MemcacheIllegalInputError({
+            command: "server",
+            field: "server",
+            reason: `${o.server} is not one of ${backend.targets.map((t) => t.name).join(", ")}`
+          })
+        )
+      : Effect.succeed(target)
+  }
+  const targetsOf = (o: ServerOptions | undefined) =>
+    o?.server === undefined ? Effect.succeed(backend.targets) : Effect.map(serverOf(o), (t) => [t])
+
+  /** Sends an admin command to every target (or the one named) and expects OK from each. */
+  const toAll = (
+    name: string,
+    command: Command.Command,
+    o: ServerOptions | undefined
+  ): Effect.Effect<boolean, AdminError | MemcacheIllegalInputError> =>
+    Effect.flatMap(targetsOf(o), (targets) =>
+      Effect.map(
+        Effect.forEach(
+          targets,
+          (target) =>
+            Effect.flatMap(send(name, target, command, timeoutOf(o)), (reply): Effect.Effect<boolean, KeyError> => {
+              if (reply === undefined || reply._tag === "Ok") return Effect.succeed(true)
+              if (reply._tag === "Status") {
+                return Effect.fail(
+                  new MemcacheClientError({ command: name, server: target.name, text: `${reply.word} ${reply.text}` })
+                )
+              }
+              return unexpected(target, name, reply)
+            }),
+          { concurrency: "unbounded" }
+        ),
+        () => true
+      )
+    )
+
+  const stats = (args: ReadonlyArray<string> = [], o?: ServerOptions) =>
+    instrument(
+      "stats",
+      true,
+      Effect.flatMap(serverOf(o), (target) =>
+        Effect.flatMap(send("stats", target, { _tag: "Stats", args }, timeoutOf(o)), (reply) => {
+          if (reply?._tag === "Stats") return Effect.succeed(parseStats(reply))
+          if (reply?._tag === "Ok" || reply?._tag === "Reset") return Effect.succeed(new Map<string, StatValue>())
+          return unexpected(target, "stats", reply)
+        })
+      )
+    )
+
+  const version = (o?: ServerOptions) =>
+    instrument(
+      "version",
+      true,
+      Effect.flatMap(serverOf(o), (target) =>
+        Effect.flatMap(send("version", target, Command.version, timeoutOf(o)), (reply) =>
+          reply?._tag === "Version" ? Effect.succeed(reply.version) : unexpected(target, "version", reply)
+        )
+      )
+    ) as Effect.Effect<string, AdminError>
+
+  const flushAll = (
+    o?: { readonly delay?: Duration.Input | undefined; readonly noreply?: boolean | undefined } & ServerOptions
+  ) =>
+    instrument(
+      "flushAll",
+      false,
+      Effect.suspend(() => {
+        const delay = o?.delay === undefined ? undefined : Math.ceil(toMillis(o.delay) / 1000)
+        return toAll("flush_all", { _tag: "FlushAll", delay, noreply: o?.noreply ?? defaultNoreply }, o)
+      })
+    )
+
+  const verbosity = (level: number, o?: { readonly noreply?: boolean | undefined } & ServerOptions) =>
+    instrument(
+      "verbosity",
+      true,
+      toAll("verbosity", { _tag: "Verbosity", level, noreply: o?.noreply ?? defaultNoreply }, o)
+    )
+
+  const cacheMemlimit = (megabytes: number, o?: ServerOptions) =>
+    instrument("cacheMemlimit", true, toAll("cache_memlimit", { _tag: "CacheMemlimit", megabytes, noreply: false }, o))
+
+  const quit = () => Effect.forEach(backend.targets, (t) => t.quit, { concurrency: "unbounded", discard: true })
+
+  const shutdown = (o?: { readonly graceful?: boolean | undefined } & ServerOptions) =>
+    instrument(
+      "shutdown",
+      false,
+      Effect.flatMap(serverOf(o), (target) =>
+        send("shutdown", target, { _tag: "Shutdown", graceful: o?.graceful ?? false }, timeoutOf(o)).pipe(
+          // An enabled shutdown answers by closing the connection.
+          Effect.catchTag("MemcacheUnexpectedCloseError", () => Effect.void),
+          Effect.flatMap((reply) => (reply === undefined ? Effect.void : unexpected(target, "shutdown", reply)))
+        )
+      )
+    ) as Effect.Effect<void, AdminError>
+
+  return {
+    get: (key, o) => fetchOne("get", key, undefined, o, plain),
+    getMany: (keys, o) => fetchMany("get", keys, o, plain),
+    gets: (key, o) => fetchOne("gets", key, undefined, o, withCas),
+    getsMany: (keys, o) => fetchMany("gets", keys, o, withCas),
+    gat: (key, ttl, o) => fetchOne("gat", key, ttl, o, plain),
+    gats: (key, ttl, o) => fetchOne("gats", key, ttl, o, withCas),
+    set,
+    setMany,
+    add: store("add"),
+    replace: store("replace"),
+    append: store("append"),
+    prepend: store("prepend"),
+    cas,
+    delete: del,
+    deleteMany,
+    incr: arithmetic("incr"),
+    decr: arithmetic("decr"),
+    touch,
+    stats,
+    version,
+    flushAll,
+    verbosity,
+    cacheMemlimit,
+    quit,
+    shutdown,
+    withSerializer: (s) => makeWith(backend, options, s)
+  }
+}
+
+const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
+
+/** A ttl as the server's exptime: whole seconds, 0 for never, absolute unix time beyond 30 days. */
+const exptimeOf = (ttl: Duration.Input): Effect.Effect<number> => {
+  const millis = toMillis(ttl)
+  if (millis === 0 || !Number.isFinite(millis)) return Effect.succeed(0)
+  const seconds = Math.ceil(millis / 1000)
+  if (seconds <= THIRTY_DAYS) return Effect.succeed(seconds)
+  return Effect.map(Clock.currentTimeMillis, (now) => Exptime.fromSeconds(seconds, Math.floor(now / 1000)))
+}
+
+const checkReply = (command: string, server: string, reply: Reply.Reply): Effect.Effect<Reply.Reply, ReplyError> => {
+  switch (reply._tag) {
+    case "Error":
+      return Effect.fail(new MemcacheUnknownCommandError({ command, server, text: reply.text }))
+    case "ClientError":
+      return Effect.fail(new MemcacheClientError({ command, server, text: reply.text }))
+    case "ServerError":
+      return Effect.fail(new MemcacheServerError({ command, server, text: reply.text }))
+    default:
+      return Effect.succeed(reply)
+  }
+}
+
+const TRANSPORT_TAGS = new Set([
+  "MemcacheTimeoutError",
+  "MemcacheConnectionError",
+  "MemcacheUnexpectedCloseError",
+  "MemcacheProtocolError"
+])
+const isTransport = (e: unknown): boolean =>
+  typeof e === "object" && e !== null && TRANSPORT_TAGS.has((e as { _tag?: string })._tag ?? "")
+
+const INTEGER = /^-?\d+$/
+const DECIMAL = /^-?\d+\.\d+$/
+
+const parseStatValue = (text: string): StatValue => {
+  if (INTEGER.test(text)) {
+    const n = Number(text)
+    return Number.isSafeInteger(n) ? n : BigInt(text)
+  }
+  if (DECIMAL.test(text)) return Number(text)
+  return text
+}
+
+const parseStats = (reply: Reply.Stats): ReadonlyMap<string, StatValue> => {
+  const out = new Map<string, StatValue>()
+  for (const [name, value] of reply.stats) out.set(name, parseStatValue(value))
+  reply.lines.forEach((line, i) => {
+    if (!line.startsWith("STAT ")) out.set(`line:${i}`, line)
+  })
+  return out
+}
+
+/** @internal */
+export const retrievalExpectation = retrieval
+/** @internal */
+export const expectations = expect

@@ -1,0 +1,41 @@
+/**
+ * How a request reaches a server: the only thing the single-server, cluster and in-memory layers do
+ * differently. The command surface (Memcache.ts) is written once on top of this.
+ *
+ * @internal
+ */
+import type * as Command from "@effect-memcache/protocol/Command"
+import type * as Reply from "@effect-memcache/protocol/Reply"
+import type * as Effect from "effect/Effect"
+import type { TransportError } from "../MemcacheError.ts"
+
+/**
+ * One server, as the surface sees it.
+ *
+ * @internal
+ */
+export interface Target {
+  readonly name: string
+  /**
+   * Sends a validated command. Completes with the reply, or `undefined` once written for a command that gets
+   * no reply (`expectation` undefined).
+   */
+  readonly request: (
+    command: Command.Command,
+    expectation: Reply.Expectation | undefined,
+    timeoutMillis: number
+  ) => Effect.Effect<Reply.Reply | undefined, TransportError>
+  /** Closes this server's connections with `quit`; the next request reconnects. */
+  readonly quit: Effect.Effect<void>
+}
+
+/**
+ * A set of servers and the rule that picks one for a key.
+ *
+ * @internal
+ */
+export interface Backend {
+  readonly targets: ReadonlyArray<Target>
+  /** The server for a routing key (the key without the key prefix, unless the caller named another). */
+  readonly route: (routingKey: string) => Target
+}
