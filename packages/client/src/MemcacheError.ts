@@ -205,7 +205,16 @@ export class MemcacheTimeoutError extends Schema.TaggedError<MemcacheTimeoutErro
  * @since 0.1.0
  * @category models
  */
-export type ConnectionFailure = "refused" | "reset" | "dns" | "tls" | "auth" | "backoff" | "aborted" | "closed" | "other"
+export type ConnectionFailure =
+  | "refused"
+  | "reset"
+  | "dns"
+  | "tls"
+  | "auth"
+  | "backoff"
+  | "aborted"
+  | "closed"
+  | "other"
 
 /**
  * The connection could not be opened or was lost before the request was answered; see `reason`.
@@ -222,14 +231,11 @@ export type ConnectionFailure = "refused" | "reset" | "dns" | "tls" | "auth" | "
  * @since 0.1.0
  * @category errors
  */
-export class MemcacheConnectionError extends Schema.TaggedError<MemcacheConnectionError>()(
-  "MemcacheConnectionError",
-  {
-    server: Schema.String,
-    reason: Schema.Literals(["refused", "reset", "dns", "tls", "auth", "backoff", "aborted", "closed", "other"]),
-    detail: Schema.String
-  }
-) {
+export class MemcacheConnectionError extends Schema.TaggedError<MemcacheConnectionError>()("MemcacheConnectionError", {
+  server: Schema.String,
+  reason: Schema.Literals(["refused", "reset", "dns", "tls", "auth", "backoff", "aborted", "closed", "other"]),
+  detail: Schema.String
+}) {
   override get message(): string {
     return `${this.server}: connection ${this.reason}: ${this.detail}`
   }
@@ -309,11 +315,7 @@ export type ReplyError = MemcacheUnknownCommandError | MemcacheClientError | Mem
  * @since 0.1.0
  * @category models
  */
-export type MemcacheError =
-  | TransportError
-  | ReplyError
-  | MemcacheIllegalInputError
-  | MemcacheSerializationError
+export type MemcacheError = TransportError | ReplyError | MemcacheIllegalInputError | MemcacheSerializationError
 
 /**
  * The schema of {@link MemcacheError}, for serializing failures (e.g. across RPC).
