@@ -3,11 +3,39 @@
  */
 
 /**
+ * Every text and meta command: constructors, validation, expectations, encoding and the coalescing encoder.
+ *
+ * @since 0.1.0
+ */
+export * as Command from "./Command.ts"
+
+/**
  * Errors of the protocol layer: refused inputs and broken byte streams.
  *
  * @since 0.1.0
  */
 export * as Errors from "./Errors.ts"
+
+/**
+ * Expiration times: range checks and the 30-day relative/absolute rule.
+ *
+ * @since 0.1.0
+ */
+export * as Exptime from "./Exptime.ts"
+
+/**
+ * Key rules: 1..250 UTF-8 bytes, no control bytes or spaces; binary keys for meta `b`.
+ *
+ * @since 0.1.0
+ */
+export * as Key from "./Key.ts"
+
+/**
+ * Meta commands (`mg`, `ms`, `md`, `ma`, `me`, `mn`) with every 1.6.x flag as a typed option.
+ *
+ * @since 0.1.0
+ */
+export * as Meta from "./Meta.ts"
 
 /**
  * Reply forms and the expectations that say which one a request produces.
