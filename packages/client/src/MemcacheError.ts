@@ -194,6 +194,8 @@ export class MemcacheTimeoutError extends Schema.TaggedError<MemcacheTimeoutErro
  * - `refused`, `reset`, `dns`, `tls`, `auth`, `other`: from the socket (or the authentication step);
  * - `backoff`: a recent attempt failed and the reconnect schedule has not allowed the next one yet;
  * - `aborted`: the request was in flight on a connection retired because of another request's failure;
+ * - `down`: the cluster marked the server down after failures and fails its calls fast until a probe finds it
+ *   back (`MemcacheCluster`);
  * - `closed`: the client's layer was closed.
  *
  * @example
@@ -214,6 +216,7 @@ export type ConnectionFailure =
   | "backoff"
   | "aborted"
   | "closed"
+  | "down"
   | "other"
 
 /**
@@ -233,7 +236,7 @@ export type ConnectionFailure =
  */
 export class MemcacheConnectionError extends Schema.TaggedError<MemcacheConnectionError>()("MemcacheConnectionError", {
   server: Schema.String,
-  reason: Schema.Literals(["refused", "reset", "dns", "tls", "auth", "backoff", "aborted", "closed", "other"]),
+  reason: Schema.Literals(["refused", "reset", "dns", "tls", "auth", "backoff", "aborted", "closed", "down", "other"]),
   detail: Schema.String
 }) {
   override get message(): string {
