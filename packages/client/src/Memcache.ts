@@ -219,6 +219,32 @@ export type ValueError = KeyError | MemcacheSerializationError
 export type AdminError = TransportError | ReplyError
 
 /**
+ * What {@link MemcacheShape.getManyPartial} returns: the hits of the servers that answered, and the failures of
+ * the others as data. A key in `failedKeys` is neither a hit nor a known miss.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const complete = (r: Memcache.PartialHits<string>) => r.failures.size === 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PartialHits<A> {
+  /** The hits, in the order asked. */
+  readonly hits: ReadonlyMap<string, A>
+  /**
+   * Per server (its name, as in `ServerOptions.server`): why some of its keys could not be read, a transport or
+   * reply error of its part of the call (`MemcacheTimeoutError` for a server that did not answer in time), or
+   * the serialization error of a value it returned. One failure per server.
+   */
+  readonly failures: ReadonlyMap<string, TransportError | ReplyError | MemcacheSerializationError>
+  /** The keys of the failed parts, and those whose value could not be read, in the order asked. */
+  readonly failedKeys: ReadonlyArray<string>
+}
+
+/**
  * Every memcached command, with values of type `A` (the serializer's type). pymemcache's method names in
  * camelCase. Misses and NOT_STORED / EXISTS / NOT_FOUND are values (`Option`, `boolean`, {@link CasResult}).
  *
@@ -245,6 +271,20 @@ export interface MemcacheShape<A> {
     keys: Iterable<string>,
     options?: CallOptions
   ) => Effect.Effect<ReadonlyMap<string, WithCas<A>>, ValueError>
+  /**
+   * `getMany` that a failing server does not fail as a whole: the other servers' hits, and each failed server's
+   * error as data (see {@link PartialHits}). Every part runs at once under the call's timeout. Only refused input
+   * fails the call; `ignoreErrors` does not apply (the failures are already values).
+   */
+  readonly getManyPartial: (
+    keys: Iterable<string>,
+    options?: CallOptions
+  ) => Effect.Effect<PartialHits<A>, MemcacheIllegalInputError>
+  /** `getsMany` with partial results, as {@link MemcacheShape.getManyPartial}. */
+  readonly getsManyPartial: (
+    keys: Iterable<string>,
+    options?: CallOptions
+  ) => Effect.Effect<PartialHits<WithCas<A>>, MemcacheIllegalInputError>
   /** Get and touch: returns the value and sets a new `ttl`. */
   readonly gat: (key: string, ttl: Duration.Input, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
   readonly gats: (
@@ -575,6 +615,98 @@ const makeWith = <A>(
     return instrument(name === "get" ? "getMany" : "getsMany", true, orMiss(name, new Map(), run), unique.length)
   }
 
+  /** fetchMany, with each server's failure kept as data instead of failing the call. */
+  const fetchManyPartial = <X>(
+    name: "get" | "gets",
+    keys: Iterable<string>,
+    o: CallOptions | undefined,
+    build: (key: string, value: Reply.Value, a: A) => X
+  ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> => {
+    const unique = Array.from(new Set(keys))
+    const run = Effect.suspend(() => {
+      const groups = new Map<Target, Array<string>>()
+      for (const key of unique) {
+        const target = targetOf(key, o)
+        const group = groups.get(target)
+        if (group === undefined) groups.set(target, [prefix + key])
+        else group.push(prefix + key)
+      }
+      const requests: Array<[Target, Command.Command, ReadonlyArray<string>]> = []
+      for (const [target, full] of groups) {
+        for (const part of Command.splitKeys(name, full))
+          requests.push([target, { _tag: "Get", verb: name, keys: part }, part])
+      }
+      for (const [, command] of requests) {
+        const invalid = Command.validate(command, limits)
+        if (invalid !== undefined) {
+          return Effect.fail(
+            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+          )
+        }
+      }
+      const timeout = timeoutOf(o)
+      return Effect.map(
+        Effect.forEach(
+          requests,
+          ([target, command]) =>
+            Effect.result(
+              Effect.flatMap(
+                target.request(command, Command.expectation(command), timeout),
+                (reply): Effect.Effect<Reply.Reply, TransportError | ReplyError> =>
+                  reply === undefined ? unexpected(target, name, reply) : checkReply(name, target.name, reply)
+              )
+            ),
+          { concurrency: "unbounded" }
+        ),
+        (results): PartialHits<X> => {
+          const found = new Map<string, X>()
+          const failures = new Map<string, TransportError | ReplyError | MemcacheSerializationError>()
+          const failed = new Set<string>()
+          const fail = (server: string, error: TransportError | ReplyError | MemcacheSerializationError) => {
+            const known = failures.get(server)
+            // Keep the first failure, but not a connection aborted because another request on it failed.
+            if (known === undefined || (known._tag === "MemcacheConnectionError" && known.reason === "aborted"))
+              failures.set(server, error)
+          }
+          results.forEach((result, i) => {
+            const [target, , part] = requests[i]!
+            const reply = Result.isSuccess(result) ? result.success : undefined
+            if (reply?._tag !== "Values") {
+              fail(
+                target.name,
+                Result.isFailure(result)
+                  ? result.failure
+                  : new MemcacheProtocolError({
+                      server: target.name,
+                      reason: `unexpected reply to ${name}: ${reply?._tag ?? "none"}`
+                    })
+              )
+              for (const full of part) failed.add(full.slice(prefix.length))
+              return
+            }
+            for (const value of reply.values) {
+              const key = value.key.slice(prefix.length)
+              const decoded = decode(key, value)
+              if (Result.isFailure(decoded)) {
+                fail(target.name, decoded.failure)
+                failed.add(key)
+              } else found.set(key, build(key, value, decoded.success))
+            }
+          })
+          const hits = new Map<string, X>()
+          const failedKeys: Array<string> = []
+          for (const key of unique) {
+            const x = found.get(key)
+            if (x !== undefined) hits.set(key, x)
+            else if (failed.has(key)) failedKeys.push(key)
+          }
+          return { hits, failures, failedKeys }
+        }
+      )
+    })
+    return instrument(name === "get" ? "getManyPartial" : "getsManyPartial", true, run, unique.length)
+  }
+
   const plain = (_key: string, _value: Reply.Value, a: A) => a
   const withCas = (_key: string, value: Reply.Value, a: A): WithCas<A> => ({ value: a, cas: value.cas ?? 0n })
 
@@ -883,6 +1015,8 @@ const makeWith = <A>(
     getMany: (keys, o) => fetchMany("get", keys, o, plain),
     gets: (key, o) => fetchOne("gets", key, undefined, o, withCas),
     getsMany: (keys, o) => fetchMany("gets", keys, o, withCas),
+    getManyPartial: (keys, o) => fetchManyPartial("get", keys, o, plain),
+    getsManyPartial: (keys, o) => fetchManyPartial("gets", keys, o, withCas),
     gat: (key, ttl, o) => fetchOne("gat", key, ttl, o, plain),
     gats: (key, ttl, o) => fetchOne("gats", key, ttl, o, withCas),
     set,
