@@ -612,6 +612,21 @@ const makeWith = <A>(
         }
       )
     })
+    if (ignoreErrors) {
+      // A failed server's keys are misses, and the other servers' hits are kept (pymemcache's HashClient),
+      // rather than the whole call becoming a miss.
+      const partial = Effect.tap(partialOf(name, unique, o, build), (r) =>
+        Effect.forEach(r.failures, ([server, e]) =>
+          Effect.logWarning(`memcache ${name} failed on ${server}, its keys treated as misses (ignoreErrors)`, e)
+        )
+      )
+      return instrument(
+        name === "get" ? "getMany" : "getsMany",
+        true,
+        Effect.map(partial, (r) => r.hits),
+        unique.length
+      )
+    }
     return instrument(name === "get" ? "getMany" : "getsMany", true, orMiss(name, new Map(), run), unique.length)
   }
 
@@ -623,7 +638,21 @@ const makeWith = <A>(
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> => {
     const unique = Array.from(new Set(keys))
-    const run = Effect.suspend(() => {
+    return instrument(
+      name === "get" ? "getManyPartial" : "getsManyPartial",
+      true,
+      partialOf(name, unique, o, build),
+      unique.length
+    )
+  }
+
+  const partialOf = <X>(
+    name: "get" | "gets",
+    unique: ReadonlyArray<string>,
+    o: CallOptions | undefined,
+    build: (key: string, value: Reply.Value, a: A) => X
+  ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> =>
+    Effect.suspend(() => {
       const groups = new Map<Target, Array<string>>()
       for (const key of unique) {
         const target = targetOf(key, o)
@@ -704,8 +733,6 @@ const makeWith = <A>(
         }
       )
     })
-    return instrument(name === "get" ? "getManyPartial" : "getsManyPartial", true, run, unique.length)
-  }
 
   const plain = (_key: string, _value: Reply.Value, a: A) => a
   const withCas = (_key: string, value: Reply.Value, a: A): WithCas<A> => ({ value: a, cas: value.cas ?? 0n })
