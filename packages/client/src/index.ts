@@ -3,6 +3,13 @@
  */
 
 /**
+ * Which server of a cluster holds a key: rendezvous (pymemcache), ketama (libmemcached), modula (gomemcache)
+ * and custom schemes, as pure functions.
+ *
+ * @since 0.1.0
+ */
+export * as Distribution from "./Distribution.ts"
+/**
  * The `Memcache` service and its command surface.
  *
  * @since 0.1.0
@@ -14,6 +21,13 @@ export * as Memcache from "./Memcache.ts"
  * @since 0.1.0
  */
 export * as MemcacheClient from "./MemcacheClient.ts"
+/**
+ * The cluster layer: the `Memcache` service over many servers, keys sharded by a `Distribution`, with
+ * per-server failure counting, mark-down and probing.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheCluster from "./MemcacheCluster.ts"
 /**
  * Every failure a memcache operation can produce.
  *

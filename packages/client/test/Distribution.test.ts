@@ -1,0 +1,115 @@
+import * as Zlib from "node:zlib"
+import { describe, expect, it } from "@effect/vitest"
+import { Distribution } from "@effect-memcache/client"
+
+// The golden vectors of /work/shared/hashing.md: servers .1 = 10.0.0.1:11211, .2 = 10.0.0.2:11211,
+// .3 = 10.0.0.3:11212, in that order; each row gives the server of each key as the real library chose it.
+const nodes: ReadonlyArray<Distribution.Node> = [
+  { host: "10.0.0.1", port: 11211 },
+  { host: "10.0.0.2", port: 11211 },
+  { host: "10.0.0.3", port: 11212 }
+]
+const keys = ["foo", "bar", "baz", "user:1", "user:2", "session:abcdef", "a", "key-with-dash", "12345", "zzz"]
+const row = (labels: string) => labels.split(" ").map((label) => Number(label.slice(1)) - 1)
+
+const golden = {
+  // libmemcached ketama_weighted (run) = node-hashring compatibility:'ketama' (run)
+  ketama: row(".2 .2 .1 .2 .2 .3 .2 .3 .3 .1"),
+  // pymemcache HashClient, str keys (run 3.5.2)
+  rendezvous: row(".1 .2 .2 .2 .1 .1 .2 .1 .3 .3"),
+  // gomemcache crc32 % n (reimpl)
+  modula: row(".3 .3 .1 .1 .2 .1 .1 .1 .1 .3")
+}
+
+describe("Distribution", () => {
+  for (const name of ["rendezvous", "ketama", "modula"] as const) {
+    it(`${name} routes the golden keys as the reference library`, () => {
+      const route = Distribution.byName[name].make(nodes)
+      expect(keys.map(route)).toEqual(golden[name])
+    })
+  }
+
+  it("murmur3 hashes pymemcache's way: code point & 0xFF, not UTF-8", () => {
+    // hashing.md: the score of server .1 for the key "ключ" (pymemcache run), and what UTF-8 bytes would give.
+    expect(Distribution.murmur3("10.0.0.1:11211-ключ")).toBe(2783718605)
+    const utf8 = String.fromCharCode(...new TextEncoder().encode("ключ"))
+    expect(Distribution.murmur3(`10.0.0.1:11211-${utf8}`)).toBe(4251852073)
+    // Standard MurmurHash3 x86_32 vectors (seed 0 and seed 1).
+    expect(Distribution.murmur3("")).toBe(0)
+    expect(Distribution.murmur3("", 1)).toBe(0x514e28b7)
+    expect(Distribution.murmur3("hello")).toBe(0x248bfa47)
+    expect(Distribution.murmur3("The quick brown fox jumps over the lazy dog")).toBe(0x2e4ff723)
+  })
+
+  it("murmur3 takes one byte per code point, astral ones included", () => {
+    // U+1F600 is one code point (0x1F600 & 0xFF = 0x00), two UTF-16 units.
+    expect(Distribution.murmur3("a\u{1F600}b")).toBe(Distribution.murmur3("a\u0000b"))
+    expect(Distribution.murmur3("\u0141")).toBe(Distribution.murmur3("\u0041"))
+  })
+
+  it("crc32 is IEEE CRC-32 of the UTF-8 bytes", () => {
+    expect(Distribution.crc32("")).toBe(0)
+    expect(Distribution.crc32("123456789")).toBe(0xcbf43926)
+    for (const key of ["é", "ключ", "a\u{1F600}b", "user:1"]) expect(Distribution.crc32(key)).toBe(Zlib.crc32(key))
+  })
+
+  it("rendezvous names servers as pymemcache formats them", () => {
+    expect(Distribution.rendezvousName({ host: "10.0.0.1", port: 11211 })).toBe("10.0.0.1:11211")
+    expect(Distribution.rendezvousName({ host: "::1", port: 11211 })).toBe("::1:11211")
+    expect(Distribution.rendezvousName({ host: "/tmp/mc.sock" })).toBe("/tmp/mc.sock")
+  })
+
+  it("ketama gives 160 points per server, scaled by weight", () => {
+    expect(Distribution.ketamaPointCounts(nodes)).toEqual([160, 160, 160])
+    expect(
+      Distribution.ketamaPointCounts([
+        { host: "a", weight: 1 },
+        { host: "b", weight: 2 },
+        { host: "c", weight: 1 }
+      ])
+    ).toEqual([120, 240, 120])
+    const { points, servers } = Distribution.ketamaContinuum(nodes)
+    expect(points.length).toBe(480)
+    for (let i = 1; i < points.length; i++) expect(points[i]! >= points[i - 1]!).toBe(true)
+    expect([0, 1, 2].map((s) => servers.filter((x) => x === s).length)).toEqual([160, 160, 160])
+  })
+
+  it("ketama wraps: a key hashing past the last point goes to the first point's server", () => {
+    const { points, servers } = Distribution.ketamaContinuum(nodes)
+    const route = Distribution.ketama.make(nodes)
+    // Find keys on both sides of the wrap and check them against a linear scan of the continuum.
+    let checked = 0
+    for (let i = 0; i < 20000 && checked < 5000; i++) {
+      const key = `k${i}`
+      const hash = Distribution.ketamaHash(key)
+      const at = points.findIndex((p) => p >= hash)
+      expect(route(key)).toBe(servers[Math.max(at, 0)])
+      checked++
+    }
+    const last = points[points.length - 1]!
+    let wrapped = false
+    for (let i = 0; i < 1_000_000 && !wrapped; i++) {
+      if (Distribution.ketamaHash(`w${i}`) > last) {
+        expect(route(`w${i}`)).toBe(servers[0])
+        wrapped = true
+      }
+    }
+    expect(wrapped).toBe(true)
+  })
+
+  it("rendezvous: removing a server moves only its keys", () => {
+    const full = Distribution.rendezvous.make(nodes)
+    const without = Distribution.rendezvous.make([nodes[0]!, nodes[2]!])
+    for (let i = 0; i < 2000; i++) {
+      const key = `key${i}`
+      const before = full(key)
+      if (before !== 1) expect([0, 2][without(key)]).toBe(before)
+    }
+  })
+
+  it("custom routes by the function", () => {
+    const route = Distribution.custom((key, ns) => key.length % ns.length).make(nodes)
+    expect(route("ab")).toBe(2)
+    expect(route("abc")).toBe(0)
+  })
+})
