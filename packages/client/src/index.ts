@@ -35,6 +35,14 @@ export * as MemcacheCluster from "./MemcacheCluster.ts"
  */
 export * as MemcacheError from "./MemcacheError.ts"
 /**
+ * The in-memory layer: the same `Memcache` service over a simulated memcached (expiry by Effect's `Clock`, CAS,
+ * incr/decr quirks, item size limit, flush, stats, meta commands), with an optional memory limit (LRU eviction)
+ * and injectable faults, for tests.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheMemory from "./MemcacheMemory.ts"
+/**
  * Turning values into memcached bytes and flags and back: bytes, UTF-8 text, Schema JSON, pymemcache
  * compatible values, and zlib compression.
  *

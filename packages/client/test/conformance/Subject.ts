@@ -1,0 +1,56 @@
+/**
+ * What the conformance suite runs against: a way to get clients of one server, and a way to let time pass on
+ * that server's clock. The suite is written once against this; `Conformance.test.ts` provides the real
+ * memcached and the in-memory layer.
+ */
+import type { Memcache } from "@effect-memcache/client"
+import { Serializer } from "@effect-memcache/client"
+import type { Effect, Scope } from "effect"
+import { Result } from "effect"
+
+/** A client of the subject, with values of the default (pymemcache) serializer. */
+export type Client = Memcache.MemcacheShape<Memcache.Value>
+
+/** Everything a test gets. */
+export interface TestContext {
+  /** A client of the subject's server (memcached defaults: `-I 1m`, `-m 64`). Clients of one test share it. */
+  readonly client: (options?: Memcache.SurfaceOptions) => Effect.Effect<Client, never, Scope.Scope>
+  /** A client of a second server started with `-I 1k -o slab_chunk_max=1024` (client `itemSizeMax` 1024). */
+  readonly smallClient: (options?: Memcache.SurfaceOptions) => Effect.Effect<Client, never, Scope.Scope>
+  /** Lets `seconds` pass on the server's clock: real sleeping for memcached, `TestClock.adjust` for the fake. */
+  readonly passTime: (seconds: number) => Effect.Effect<void>
+}
+
+/** A server implementation the suite runs against. */
+export interface Subject {
+  readonly name: string
+  /** Registers one test; tests run in the order registered, one at a time. */
+  readonly test: (name: string, body: (t: TestContext) => Effect.Effect<void, unknown, Scope.Scope>) => void
+}
+
+/** What a raw item is: its exact bytes and client flags. */
+export interface RawItem {
+  readonly bytes: Uint8Array
+  readonly flags: number
+}
+
+/** Reads and writes items as they are stored (bytes and flags), to see padding, flags and exact sizes. */
+export const raw: Serializer.Serializer<RawItem> = Serializer.make(
+  (_key, item) => Result.succeed({ bytes: item.bytes, flags: item.flags }),
+  (_key, bytes, flags) => Result.succeed({ bytes: bytes.slice(), flags })
+)
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** A raw item from text. */
+export const item = (text: string, flags = 0): RawItem => ({ bytes: encoder.encode(text), flags })
+
+/** A raw item as text, for readable assertions. */
+export const text = (item: RawItem): { readonly text: string; readonly flags: number } => ({
+  text: decoder.decode(item.bytes),
+  flags: item.flags
+})
+
+/** `n` bytes of `x`. */
+export const filler = (n: number, flags = 0): RawItem => ({ bytes: new Uint8Array(n).fill(0x78), flags })
