@@ -10,6 +10,13 @@
 export * as Command from "./Command.ts"
 
 /**
+ * The incremental, binary-safe reply decoder: chunks in, one reply per pending request out.
+ *
+ * @since 0.1.0
+ */
+export * as Decoder from "./Decoder.ts"
+
+/**
  * Errors of the protocol layer: refused inputs and broken byte streams.
  *
  * @since 0.1.0
