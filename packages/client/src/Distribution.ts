@@ -197,7 +197,7 @@ const KETAMA_DEFAULT_PORT = 11211
  * @since 0.1.0
  * @category hashing
  */
-export const ketamaHash = (key: string): number => Crypto.createHash("md5").update(key, "utf8").digest().readUInt32LE(0)
+export const ketamaHash = (key: string): number => Crypto.hash("md5", key, "buffer").readUInt32LE(0)
 
 /**
  * The number of ketama points of each server: libmemcached's
@@ -248,7 +248,7 @@ export const ketamaContinuum = (
   nodes.forEach((node, server) => {
     const base = node.port === KETAMA_DEFAULT_PORT ? `${node.host}-` : `${node.host}:${node.port ?? 0}-`
     for (let j = 0; j < counts[server]! / 4; j++) {
-      const digest = Crypto.createHash("md5").update(`${base}${j}`, "utf8").digest()
+      const digest = Crypto.hash("md5", `${base}${j}`, "buffer")
       for (let word = 0; word < 4; word++) entries.push([digest.readUInt32LE(word * 4), server])
     }
   })

@@ -235,6 +235,8 @@ const makeBackend = Effect.fnUntraced(function* (options: Options) {
       let route = routers.get(signature)
       if (route === undefined) {
         route = distribution.make(live.map((m) => m.node))
+        // Bounded: many servers failing in turn must not keep a router for every combination.
+        if (routers.size >= 64) routers.clear()
         routers.set(signature, route)
       }
       ring = { version, validUntil, members: live, route }
