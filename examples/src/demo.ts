@@ -1,16 +1,18 @@
 /**
  * The demo: a small cache-aside program that prints what it did.
  *
- * It runs against the servers in `MEMCACHE_SERVERS` when that is set; otherwise against a memcached it starts
- * itself on a free loopback port (stopped again when the program ends).
+ * It runs against the servers in `MEMCACHE_SERVERS` when that is set; otherwise on the in-memory layer (no
+ * memcached needed), or, with `--memcached`, against a memcached it starts itself on a free loopback port
+ * (stopped again when the program ends).
  *
  *   npx -y pnpm@12.4.2 demo
+ *   npx -y pnpm@12.4.2 demo --memcached
  *   MEMCACHE_SERVERS=127.0.0.1:11211 npx -y pnpm@12.4.2 demo
  */
 
 import * as Net from "node:net"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Memcache, MemcacheClient, Serializer } from "@effect-memcache/client"
+import { Memcache, MemcacheClient, MemcacheMemory, Serializer } from "@effect-memcache/client"
 import { Config, Console, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { ChildProcess } from "effect/process"
 
@@ -88,7 +90,7 @@ const localMemcached = Layer.unwrap(
         (e) => new Error(`could not start memcached (${e.message}); install it: apt-get install -y memcached`)
       )
     )
-    yield* Console.log(`MEMCACHE_SERVERS is not set: started memcached on 127.0.0.1:${port}`)
+    yield* Console.log(`--memcached: started memcached on 127.0.0.1:${port}`)
     const layer = MemcacheClient.layer({ server: `127.0.0.1:${port}` })
     // Wait until it accepts connections.
     yield* Memcache.Memcache.use((m) => m.version()).pipe(
@@ -99,9 +101,20 @@ const localMemcached = Layer.unwrap(
   })
 ).pipe(Layer.provide(NodeServices.layer))
 
+const inMemory = Layer.unwrap(
+  Effect.as(
+    Console.log("MEMCACHE_SERVERS is not set: using the in-memory layer (pass --memcached for a real server)"),
+    MemcacheMemory.layer()
+  )
+)
+
 const MemcacheLive = Layer.unwrap(
   Effect.map(Config.option(Config.String("MEMCACHE_SERVERS")), (servers) =>
-    Option.isSome(servers) ? MemcacheClient.layerEnv() : localMemcached
+    Option.isSome(servers)
+      ? MemcacheClient.layerEnv()
+      : process.argv.includes("--memcached")
+        ? localMemcached
+        : inMemory
   )
 )
 
