@@ -481,14 +481,24 @@ const makeWith = <A>(
       })
     )
 
+  /** Retries transport failures by the `retry` schedule (safe calls only, unless `retryUnsafe`). */
+  const retrying = <X, E>(safe: boolean, effect: Effect.Effect<X, E>): Effect.Effect<X, E> =>
+    retrySchedule === undefined || !(safe || retryUnsafe)
+      ? effect
+      : // Only transport failures reach the schedule: with `retry({ while })` the user's schedule would still be
+        // stepped (its taps and logs run) for a reply error that is never retried.
+        Effect.flatten(
+          Effect.retry(
+            Effect.matchEffect(effect, {
+              onSuccess: (x) => Effect.succeed(Effect.succeed(x)),
+              onFailure: (e) => (isTransport(e) ? Effect.fail(e) : Effect.succeed(Effect.fail(e)))
+            }),
+            retrySchedule as Schedule.Schedule<unknown, E>
+          )
+        )
+
   const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
-    let out: Effect.Effect<X, E> = effect
-    if (retrySchedule !== undefined && (safe || retryUnsafe)) {
-      out = Effect.retry(out, {
-        schedule: retrySchedule as Schedule.Schedule<unknown, E>,
-        while: (e) => isTransport(e)
-      })
-    }
+    let out: Effect.Effect<X, E> = retrying(safe, effect)
     if (spans) {
       out = Effect.withSpan(out, `memcache.${name}`, {
         kind: "client",
@@ -552,7 +562,8 @@ const makeWith = <A>(
         )
       )
     })
-    return instrument(name, true, orMiss(name, Option.none(), run))
+    // The miss comes last: retries (inside `instrument`) must see the failure before ignoreErrors hides it.
+    return orMiss(name, Option.none(), instrument(name, true, run))
   }
 
   const fetchMany = <X>(
@@ -627,7 +638,7 @@ const makeWith = <A>(
         unique.length
       )
     }
-    return instrument(name === "get" ? "getMany" : "getsMany", true, orMiss(name, new Map(), run), unique.length)
+    return orMiss(name, new Map(), instrument(name === "get" ? "getMany" : "getsMany", true, run, unique.length))
   }
 
   /** fetchMany, with each server's failure kept as data instead of failing the call. */
@@ -679,10 +690,16 @@ const makeWith = <A>(
           requests,
           ([target, command]) =>
             Effect.result(
-              Effect.flatMap(
-                target.request(command, Command.expectation(command), timeout),
-                (reply): Effect.Effect<Reply.Reply, TransportError | ReplyError> =>
-                  reply === undefined ? unexpected(target, name, reply) : checkReply(name, target.name, reply)
+              // Each server's request is retried on its own (its failure never reaches the caller's retry).
+              retrying(
+                true,
+                Effect.suspend(() =>
+                  Effect.flatMap(
+                    target.request(command, Command.expectation(command), timeout),
+                    (reply): Effect.Effect<Reply.Reply, TransportError | ReplyError> =>
+                      reply === undefined ? unexpected(target, name, reply) : checkReply(name, target.name, reply)
+                  )
+                )
               )
             ),
           { concurrency: "unbounded" }
