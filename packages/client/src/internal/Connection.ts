@@ -109,6 +109,40 @@ class Fifo<A> {
   }
 }
 
+/**
+ * OpenSSL's certificate verification failures, as node:tls reports them in `code`. Not all of them mention
+ * CERT: an untrusted server certificate is `UNABLE_TO_VERIFY_LEAF_SIGNATURE`.
+ */
+const CERTIFICATE_ERRORS = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_CRL",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CRL_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "CRL_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+  "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH"
+])
+
 const errorReason = (error: unknown): MemcacheConnectionError["reason"] => {
   const code = (error as { code?: unknown } | undefined)?.code
   switch (code) {
@@ -124,12 +158,21 @@ const errorReason = (error: unknown): MemcacheConnectionError["reason"] => {
     case "EAI_FAIL":
       return "dns"
   }
-  if (typeof code === "string" && (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || code.includes("CERT")))
+  if (
+    typeof code === "string" &&
+    (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || CERTIFICATE_ERRORS.has(code) || code.includes("CERT"))
+  )
     return "tls"
   return "other"
 }
 
 const detailOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/**
+ * The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). Node runs a longer one, or `Infinity`,
+ * after 1 ms instead: a longer deadline is waited for in steps, and an infinite one gets no timer at all.
+ */
+const MAX_TIMER_MILLIS = 2_147_483_647
 
 /**
  * A connected socket with its encoder, decoder and queues. Created by {@link open}; once retired it never
@@ -176,7 +219,11 @@ export class Connection {
         })
       )
     )
-    socket.on("close", () => this.retire(new MemcacheUnexpectedCloseError({ server: options.address.name })))
+    // The server's FIN means no reply can follow; retiring at once (not at `close`) also keeps a write racing the
+    // close from turning this into a write-after-end error.
+    const closed = () => this.retire(new MemcacheUnexpectedCloseError({ server: options.address.name }))
+    socket.on("end", closed)
+    socket.on("close", closed)
   }
 
   /** Requests written or waiting to be written. */
@@ -227,32 +274,56 @@ export class Connection {
     this.flush()
   }
 
-  /** Encodes every queued request (up to the in-flight bound) into one write. */
+  /**
+   * Encodes every queued request (up to the in-flight bound) into one write.
+   *
+   * Text noreply commands can still be answered with an error line (older servers, proxies, a wrong token
+   * count). Such a line must never be read as the reply of a later request, so every run of noreply commands is
+   * closed by an `mn` (expected as `Sync`, which absorbs the error lines) before the next request that expects a
+   * reply, and at the end of the write. The `mn` counts against `maxInFlight` like any request: opening a run
+   * takes a free slot for it.
+   */
   private flush(): void {
     if (!this.writable || this.retiredWith !== undefined) return
     const max = this.options.maxInFlight
     let quiet = false
     let noreplies: Array<Request> | undefined
-    while (this.queued.size > 0 && this.pending.size < max) {
-      const request = this.queued.shift()!
-      if (request.state !== State.Queued) continue // abandoned before it was written
-      this.encoder.append(request.command)
-      request.state = State.Written
+    for (;;) {
+      const request = this.queued.peek()
+      if (request === undefined) break
+      if (request.state !== State.Queued) {
+        this.queued.shift() // abandoned before it was written
+        continue
+      }
       if (request.expectation === undefined) {
-        quiet ||= request.command._tag !== "Quit"
+        const isQuit = request.command._tag === "Quit"
+        if (quiet && isQuit) {
+          // Nothing is read after `quit`: the run before it is closed first.
+          this.sync()
+          quiet = false
+        }
+        const opens = !quiet && !isQuit
+        if (opens && this.pending.size >= max) break
+        this.queued.shift()
+        this.encoder.append(request.command)
+        request.state = State.Written
+        if (opens) quiet = true
         if (noreplies === undefined) noreplies = [request]
         else noreplies.push(request)
       } else {
+        if (quiet) {
+          this.sync()
+          quiet = false
+        }
+        if (this.pending.size >= max) break
+        this.queued.shift()
+        this.encoder.append(request.command)
+        request.state = State.Written
         this.decoder.expect(request.expectation)
         this.pending.push(request)
       }
     }
-    if (quiet) {
-      // Text noreply commands can still produce error lines; the `mn` after them keeps every later reply in step.
-      this.encoder.append(Command.sync)
-      this.decoder.expect(Reply.expect.Sync)
-      this.pending.push(new Request(Command.sync, Reply.expect.Sync, Infinity, 0, SYNC_REQUEST_RESUME))
-    }
+    if (quiet) this.sync()
     if (this.encoder.size === 0) return
     const chunks = this.encoder.take()
     const socket = this.socket
@@ -270,6 +341,13 @@ export class Connection {
         request.resume(Exit.succeed(undefined))
       }
     }
+  }
+
+  /** Appends the `mn` that closes a run of noreply commands. */
+  private sync(): void {
+    this.encoder.append(Command.sync)
+    this.decoder.expect(Reply.expect.Sync)
+    this.pending.push(new Request(Command.sync, Reply.expect.Sync, Infinity, 0, SYNC_REQUEST_RESUME))
   }
 
   private onReply(reply: Reply.Reply): void {
@@ -315,7 +393,8 @@ export class Connection {
     if (deadline >= this.timerAt || deadline === Infinity) return
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timerAt = deadline
-    this.timer = setTimeout(this.onTimer, Math.max(0, deadline - Date.now()))
+    // A deadline beyond the longest timer is reached in steps: onTimer finds nothing expired and re-arms.
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MILLIS, Math.max(0, deadline - Date.now())))
     this.timer.unref?.()
   }
 
@@ -375,6 +454,9 @@ export class Connection {
     this.retiredWith = error
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.socket.destroy()
+    // The owner lets go first: resuming a request runs its fiber synchronously, and a caller that sends again
+    // right away (a retry, the next call of a loop) must be given a new connection, not this dead one.
+    this.onRetire?.(error)
     const fail = (request: Request) => {
       if (request.state === State.Done) return
       request.state = State.Done
@@ -382,7 +464,6 @@ export class Connection {
     }
     for (const request of this.pending.drain()) fail(request)
     for (const request of this.queued.drain()) fail(request)
-    this.onRetire?.(error)
   }
 
   /** Closes the socket after the replies already asked for (used by `quit`). */
@@ -400,13 +481,12 @@ export class Connection {
 export const open = (
   options: ConnectionOptions
 ): Effect.Effect<Connection, MemcacheConnectionError | MemcacheTimeoutError> =>
-  Effect.flatMap(connectSocket(options), (socket) => {
-    const connection = new Connection(socket, options)
-    return options.auth === undefined ? Effect.succeed(connection) : authenticate(connection, options)
-  })
+  options.auth === undefined
+    ? connectSocket(options)
+    : Effect.flatMap(connectSocket(options), (connection) => authenticate(connection, options))
 
 const connectSocket = (options: ConnectionOptions) =>
-  Effect.callback<Net.Socket, MemcacheConnectionError | MemcacheTimeoutError>((resume) => {
+  Effect.callback<Connection, MemcacheConnectionError | MemcacheTimeoutError>((resume) => {
     const { address } = options
     const target = address._tag === "Unix" ? { path: address.path } : { host: address.host, port: address.port }
     const socket =
@@ -420,22 +500,33 @@ const connectSocket = (options: ConnectionOptions) =>
               : {})
           })
     const event = options.tls === undefined ? "connect" : "secureConnect"
-    const timer = setTimeout(() => {
-      cleanup()
-      socket.destroy()
-      resume(
-        Effect.fail(
-          new MemcacheTimeoutError({ server: address.name, phase: "connect", millis: options.connectTimeoutMillis })
+    const timer = Number.isFinite(options.connectTimeoutMillis)
+      ? setTimeout(
+          () => {
+            cleanup()
+            socket.destroy()
+            resume(
+              Effect.fail(
+                new MemcacheTimeoutError({
+                  server: address.name,
+                  phase: "connect",
+                  millis: options.connectTimeoutMillis
+                })
+              )
+            )
+          },
+          Math.min(MAX_TIMER_MILLIS, options.connectTimeoutMillis)
         )
-      )
-    }, options.connectTimeoutMillis)
+      : undefined
     const onConnect = () => {
       cleanup()
       if (options.tls !== undefined) {
         socket.setNoDelay(options.noDelay)
         socket.setKeepAlive(options.keepAlive)
       }
-      resume(Effect.succeed(socket))
+      // The Connection's listeners go on now: the fiber may resume later, and an `error` event on a socket
+      // without a listener would crash the process.
+      resume(Effect.succeed(new Connection(socket, options)))
     }
     const onError = (error: unknown) => {
       cleanup()

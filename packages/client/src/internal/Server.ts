@@ -56,7 +56,11 @@ export class Server {
     }
   }
 
-  /** Sends one command on the least busy connection, opening one first if there is none. */
+  /**
+   * Sends one command on the least busy connection, opening one first if there is none. The connection is
+   * picked when this is called, so call it when the request is to be sent (inside `suspend`/`flatMap`), not
+   * ahead of time: an effect built earlier, or re-run by a retry, would still target that connection.
+   */
   request(
     command: Command.Command,
     expectation: Reply.Expectation | undefined,
@@ -122,6 +126,8 @@ export class Server {
             connection.retire(this.closedError())
             return
           }
+          // Lost between connecting and here: its requests fail typed, but it must not occupy a slot forever.
+          if (connection.isRetired) return
           // Only one attempt runs at a time and it starts only while a slot is free, so one is free here.
           const slot = this.slots.indexOf(undefined)
           if (slot < 0) this.slots.push(connection)
