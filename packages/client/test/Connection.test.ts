@@ -1,0 +1,350 @@
+/**
+ * The connection layer itself (internal/Connection.ts, internal/Server.ts) against a real memcached, through the
+ * fault proxy: what interruption does before and after a request is written, timeouts, the in-flight bound
+ * (counted on the socket), and the `mn` that keeps noreply error lines from shifting replies.
+ */
+import * as net from "node:net"
+import { describe, expect, it } from "@effect/vitest"
+import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
+import { Command, type Reply } from "@effect-memcache/protocol"
+import { Effect, Exit, Fiber, Logger, Option } from "effect"
+import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
+import { type MemcachedServer, rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import * as Address from "../src/internal/Address.ts"
+import * as Connection from "../src/internal/Connection.ts"
+
+const acquireProxy = (target: MemcachedServer) =>
+  Effect.acquireRelease(
+    Effect.promise(() => startFaultProxy({ target })),
+    (proxy) => Effect.promise(() => proxy.close())
+  )
+
+const closed = new MemcacheError.MemcacheConnectionError({ server: "test", reason: "closed", detail: "test over" })
+
+const openConnection = (address: string, overrides: Partial<Connection.ConnectionOptions> = {}) =>
+  Effect.acquireRelease(
+    Connection.open({
+      address: Address.parse(address) as Address.ServerAddress,
+      connectTimeoutMillis: 2000,
+      noDelay: true,
+      keepAlive: true,
+      tls: undefined,
+      maxInFlight: 1024,
+      maxValueLength: 2 * 1048576,
+      auth: undefined,
+      onQuietError: () => {},
+      ...overrides
+    }),
+    (connection) => Effect.sync(() => connection.retire(closed))
+  )
+
+const send = (connection: Connection.Connection, command: Command.Command, timeoutMillis = 10_000) =>
+  connection.request(command, Command.expectation(command), timeoutMillis)
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+const text = (value: Uint8Array) => new TextDecoder().decode(value)
+
+/** The values of a retrieval reply, as `key=value` strings. */
+const valuesOf = (reply: Reply.Reply | undefined): Array<string> => {
+  if (reply?._tag !== "Values") throw new Error(`expected values, got ${reply?._tag}`)
+  return reply.values.map((v) => `${v.key}=${text(v.value)}`)
+}
+
+const countLines = (data: Buffer, prefix: string): number =>
+  data
+    .toString("latin1")
+    .split("\r\n")
+    .filter((line) => line.startsWith(prefix)).length
+
+/** Waits (polling) until the proxy has seen `count` request lines starting with `prefix`. */
+const awaitRequests = (proxy: FaultProxy, prefix: string, count = 1) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 400; i++) {
+      if (countLines(proxy.clientData(), prefix) >= count) return
+      yield* Effect.sleep("5 millis")
+    }
+    throw new Error(`the proxy never saw ${count} "${prefix}" requests`)
+  })
+
+/** Counts the lines starting with one of `prefixes` in a byte stream fed in arbitrary chunks. */
+const lineCounter = (prefixes: ReadonlyArray<string>) => {
+  let carry = ""
+  let count = 0
+  return {
+    feed: (chunk: Uint8Array | string) => {
+      const lines = (carry + (typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("latin1"))).split("\r\n")
+      carry = lines.pop()!
+      for (const line of lines) if (prefixes.some((p) => line.startsWith(p))) count++
+    },
+    get count() {
+      return count
+    }
+  }
+}
+
+describe("Connection", () => {
+  const server = useMemcached()
+
+  it.live("interruption after the request was written retires the connection; the others fail aborted", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const connection = yield* openConnection(proxy.address)
+      proxy.setMode({ _tag: "Blackhole" })
+      const a = yield* Effect.forkChild(send(connection, Command.get("ia:a")))
+      const b = yield* Effect.forkChild(send(connection, Command.get(["ia:b", "ia:c"])))
+      const c = yield* Effect.forkChild(send(connection, Command.set("ia:d", bytes("x"))))
+      yield* awaitRequests(proxy, "set ia:d")
+      expect(connection.isRetired).toBe(false)
+
+      yield* Fiber.interrupt(a)
+      for (const fiber of [b, c]) {
+        const exit = yield* Fiber.await(fiber)
+        expect(exit).toEqual(
+          Exit.fail(
+            new MemcacheError.MemcacheConnectionError({
+              server: connection.options.address.name,
+              reason: "aborted",
+              detail: "a request in flight on this connection was interrupted"
+            })
+          )
+        )
+      }
+      expect(connection.isRetired).toBe(true)
+      expect(connection.load).toBe(0)
+      // A retired connection refuses new requests at once, and writes nothing.
+      proxy.resetCounters()
+      const e = yield* Effect.flip(send(connection, Command.version))
+      expect(e).toMatchObject({ _tag: "MemcacheConnectionError", reason: "aborted" })
+      expect(proxy.bytesFromClient).toBe(0)
+    })
+  )
+
+  it.live("interruption before the request was written leaves the connection alone", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      yield* Effect.promise(() => rawCommand(server(), "set ib:a 0 0 1\r\nA\r\nset ib:c 0 0 1\r\nC\r\n"))
+      const connection = yield* openConnection(proxy.address, { maxInFlight: 1 })
+      proxy.setMode({ _tag: "Delay", millis: 100 })
+
+      // Waiting behind the in-flight bound.
+      const a = yield* Effect.forkChild(send(connection, Command.get("ib:a")))
+      const b = yield* Effect.forkChild(send(connection, Command.get("ib:b")))
+      yield* awaitRequests(proxy, "get ib:a")
+      expect(connection.load).toBe(2)
+      yield* Fiber.interrupt(b)
+      expect(valuesOf(yield* Fiber.join(a))).toEqual(["ib:a=A"])
+
+      // Queued in this very tick and interrupted before the write (the coalesced write runs in a microtask).
+      proxy.setMode({ _tag: "Pass" })
+      const before = connection.load
+      const q = Effect.runFork(send(connection, Command.get("ib:q")))
+      expect(connection.load).toBe(before + 1)
+      q.interruptUnsafe()
+      expect(Exit.hasInterrupts(yield* Fiber.await(q))).toBe(true)
+
+      expect(valuesOf(yield* send(connection, Command.get("ib:c")))).toEqual(["ib:c=C"])
+      expect(connection.isRetired).toBe(false)
+      expect(proxy.acceptedConnections).toBe(1)
+      expect(proxy.clientData().toString("latin1")).toBe("get ib:a\r\nget ib:c\r\n")
+    })
+  )
+
+  it.live("a written request past its deadline fails with an operation timeout and retires the connection", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const connection = yield* openConnection(proxy.address)
+      proxy.setMode({ _tag: "Blackhole" })
+      const slow = yield* Effect.forkChild(send(connection, Command.get("to:a"), 60))
+      const patient = yield* Effect.forkChild(send(connection, Command.get("to:b"), 10_000))
+      const slowExit = yield* Fiber.await(slow)
+      expect(slowExit).toEqual(
+        Exit.fail(
+          new MemcacheError.MemcacheTimeoutError({
+            server: connection.options.address.name,
+            phase: "operation",
+            millis: 60
+          })
+        )
+      )
+      const e = yield* Effect.flip(Fiber.join(patient))
+      expect(e).toMatchObject({ _tag: "MemcacheConnectionError", reason: "aborted" })
+      expect(connection.isRetired).toBe(true)
+    })
+  )
+
+  it.live("a request still waiting to be written times out alone: the connection stays", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      yield* Effect.promise(() => rawCommand(server(), "set tq:a 0 0 1\r\nA\r\n"))
+      const connection = yield* openConnection(proxy.address, { maxInFlight: 1 })
+      proxy.setMode({ _tag: "Delay", millis: 150 })
+      const a = yield* Effect.forkChild(send(connection, Command.get("tq:a")))
+      const b = yield* Effect.forkChild(send(connection, Command.get("tq:b"), 30))
+      const e = yield* Effect.flip(Fiber.join(b))
+      expect(e).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 30 })
+      expect(connection.isRetired).toBe(false)
+      expect(valuesOf(yield* Fiber.join(a))).toEqual(["tq:a=A"])
+      expect(countLines(proxy.clientData(), "get tq:b")).toBe(0)
+    })
+  )
+
+  it.live("no timeout (Infinity) and timeouts beyond 2^31 ms: no timer overflow, nothing times out early", () =>
+    Effect.gen(function* () {
+      const warnings: Array<string> = []
+      const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`)
+      yield* Effect.acquireRelease(
+        Effect.sync(() => process.on("warning", onWarning)),
+        () => Effect.sync(() => process.off("warning", onWarning))
+      )
+      // Node runs a timer of more than 2^31-1 ms (or Infinity) after 1 ms instead, with a warning.
+      const connection = yield* openConnection(server().address, { connectTimeoutMillis: Infinity })
+      const fortyDays = 40 * 24 * 3600 * 1000
+      for (const timeout of [fortyDays, Infinity, fortyDays]) {
+        expect(valuesOf(yield* send(connection, Command.get("lt:missing"), timeout))).toEqual([])
+      }
+      // Warnings are emitted on a later tick.
+      yield* Effect.sleep("10 millis")
+      expect(warnings.filter((w) => w.startsWith("TimeoutOverflowWarning"))).toEqual([])
+      expect(connection.isRetired).toBe(false)
+    })
+  )
+
+  it.live(
+    "in-flight bound, counted on the socket: written-but-unanswered never exceeds maxInFlight (mn included)",
+    () =>
+      Effect.gen(function* () {
+        const proxy = yield* acquireProxy(server())
+        const keys = Array.from({ length: 40 }, (_, i) => `fl:${i}`)
+        yield* Effect.promise(() =>
+          rawCommand(server(), keys.map((k) => `set ${k} 0 0 ${k.length}\r\n${k}\r\n`).join(""), {
+            until: (b) => countLines(b, "STORED") === keys.length
+          })
+        )
+        for (const maxInFlight of [1, 3, 8]) {
+          const connection = yield* openConnection(proxy.address, { maxInFlight })
+          proxy.setMode({ _tag: "Delay", millis: 1 })
+          // Requests as the server counts them: each expects one terminal line (END, MN) back.
+          const requests = lineCounter(["get ", "mn"])
+          const replies = lineCounter(["END", "MN"])
+          let outstanding = 0
+          const socket = connection.socket
+          const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean
+          socket.write = ((chunk: Uint8Array) => {
+            requests.feed(chunk)
+            outstanding = Math.max(outstanding, requests.count - replies.count)
+            return write(chunk)
+          }) as typeof socket.write
+          // Added after the connection's own listener: counts replies once they were decoded.
+          socket.on("data", (chunk: Buffer) => replies.feed(chunk))
+
+          // Gets, interleaved with noreply sets (which add an `mn` to their batch).
+          const calls = Array.from({ length: 300 }, (_, i) =>
+            i % 3 === 2
+              ? Effect.as(send(connection, Command.set(`fl:w${i}`, bytes("w"), { noreply: true })), [] as Array<string>)
+              : Effect.map(send(connection, Command.get(keys[i % keys.length]!)), valuesOf)
+          )
+          const results = yield* Effect.all(calls, { concurrency: "unbounded" })
+          results.forEach((values, i) => {
+            const k = keys[i % keys.length]!
+            expect(values).toEqual(i % 3 === 2 ? [] : [`${k}=${k}`])
+          })
+          expect(outstanding, `maxInFlight ${maxInFlight}`).toBeLessThanOrEqual(maxInFlight)
+          // The bound was reached, so the check above had something to check.
+          expect(outstanding).toBe(maxInFlight)
+          // The last `mn` may still be on its way; then every request was answered.
+          for (let i = 0; i < 200 && replies.count < requests.count; i++) yield* Effect.sleep("5 millis")
+          expect(replies.count).toBe(requests.count)
+          connection.retire(closed)
+        }
+      })
+  )
+
+  it.live("a caller resumed by a failure can send again at once: the dead connection already left its slot", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const m = yield* MemcacheClient.make({ server: proxy.address })
+      yield* m.set("slot:k", "v", { noreply: false })
+      for (let i = 0; i < 5; i++) {
+        proxy.setMode({ _tag: "Garble" })
+        const e = yield* Effect.flip(m.get("slot:k"))
+        expect(e._tag).toBe("MemcacheProtocolError")
+        // Runs in the same synchronous stretch as the failure above, while the dead connection is being retired.
+        proxy.setMode({ _tag: "Pass" })
+        expect(yield* m.get("slot:k")).toEqual(Option.some("v"))
+      }
+      expect(proxy.acceptedConnections).toBe(6)
+    })
+  )
+})
+
+/**
+ * A stand-in for servers that answer a refused noreply command with an error line anyway (memcached 1.6.18
+ * suppresses it, older servers and proxies did not): every noreply `set` gets a SERVER_ERROR line.
+ */
+const startNoisyServer = (): Promise<net.Server> =>
+  new Promise((resolve) => {
+    const listener = net.createServer((socket) => {
+      socket.setNoDelay(true)
+      let buffer = Buffer.alloc(0)
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk])
+        for (;;) {
+          const nl = buffer.indexOf("\r\n")
+          if (nl < 0) return
+          const line = buffer.subarray(0, nl).toString("latin1")
+          const [verb, key, , , length] = line.split(" ")
+          if (verb === "set") {
+            const end = nl + 2 + Number(length) + 2
+            if (buffer.length < end) return
+            buffer = buffer.subarray(end)
+            socket.write(line.endsWith(" noreply") ? "SERVER_ERROR object too large for cache\r\n" : "STORED\r\n")
+            continue
+          }
+          buffer = buffer.subarray(nl + 2)
+          if (verb === "get") socket.write(`VALUE ${key} 16 ${key!.length + 2}\r\nv:${key}\r\nEND\r\n`)
+          else if (verb === "mn") socket.write("MN\r\n")
+          else socket.write("ERROR\r\n")
+        }
+      })
+    })
+    listener.listen(0, "127.0.0.1", () => resolve(listener))
+  })
+
+describe("noreply error lines", () => {
+  it.live("error lines before the MN are absorbed, logged, and never shift later replies", () =>
+    Effect.gen(function* () {
+      const listener = yield* Effect.acquireRelease(
+        Effect.promise(() => startNoisyServer()),
+        (l) => Effect.promise(() => new Promise<void>((resolve) => l.close(() => resolve())))
+      )
+      const port = (listener.address() as net.AddressInfo).port
+      const warnings: Array<string> = []
+      const collector = Logger.make((options) => {
+        if (options.logLevel === "Warn") warnings.push([options.message].flat().map(String).join(" "))
+      })
+      const m = yield* MemcacheClient.make({ server: `127.0.0.1:${port}` }).pipe(
+        Effect.provideService(Logger.CurrentLoggers, new Set([collector]))
+      )
+      for (let round = 0; round < 10; round++) {
+        const results = yield* Effect.all(
+          [
+            m.get("a"),
+            m.set("x", "1", { noreply: true }),
+            m.get("b"),
+            m.set("y", "2", { noreply: true }),
+            m.set("z", "3", { noreply: true }),
+            m.get("c"),
+            m.set("w", "4", { noreply: false })
+          ],
+          { concurrency: "unbounded" }
+        )
+        expect(results).toEqual([Option.some("v:a"), true, Option.some("v:b"), true, true, Option.some("v:c"), true])
+      }
+      // The warnings are logged by a fiber of their own: wait for them.
+      for (let i = 0; i < 200 && warnings.length < 30; i++) yield* Effect.sleep("5 millis")
+      expect(warnings.length).toBe(30)
+      for (const warning of warnings)
+        expect(warning).toContain("a noreply command failed: ServerError object too large")
+    })
+  )
+})
