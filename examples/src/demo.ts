@@ -12,7 +12,7 @@
 
 import * as Net from "node:net"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Memcache, MemcacheClient, MemcacheMemory, Serializer } from "@effect-memcache/client"
+import { Memcache, MemcacheClient, MemcacheCluster, MemcacheMemory, Serializer } from "@effect-memcache/client"
 import { Config, Console, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { ChildProcess } from "effect/process"
 
@@ -111,7 +111,9 @@ const inMemory = Layer.unwrap(
 const MemcacheLive = Layer.unwrap(
   Effect.map(Config.option(Config.String("MEMCACHE_SERVERS")), (servers) =>
     Option.isSome(servers)
-      ? MemcacheClient.layerEnv()
+      ? servers.value.includes(",")
+        ? MemcacheCluster.layerEnv()
+        : MemcacheClient.layerEnv()
       : process.argv.includes("--memcached")
         ? localMemcached
         : inMemory

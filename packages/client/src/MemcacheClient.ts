@@ -234,11 +234,58 @@ export const layerConfig = (
   Layer.effect(Memcache.Memcache, Effect.flatMap(Config.unwrap(options), make))
 
 /**
+ * What the environment says: the servers of `MEMCACHE_SERVERS` (comma-separated) and every other option.
+ * Shared with `MemcacheCluster.layerEnv`.
+ *
+ * @internal
+ */
+export const envSettings: Config.Config<{
+  readonly servers: ReadonlyArray<string> | undefined
+  readonly options: Options
+}> = Config.all({
+  servers: Config.option(Config.String("MEMCACHE_SERVERS")),
+  timeout: Config.option(Config.Duration("MEMCACHE_TIMEOUT")),
+  connectTimeout: Config.option(Config.Duration("MEMCACHE_CONNECT_TIMEOUT")),
+  keyPrefix: Config.option(Config.String("MEMCACHE_KEY_PREFIX")),
+  defaultNoreply: Config.option(Config.Boolean("MEMCACHE_NOREPLY")),
+  ignoreErrors: Config.option(Config.Boolean("MEMCACHE_IGNORE_ERRORS")),
+  tls: Config.option(Config.Boolean("MEMCACHE_TLS")),
+  username: Config.option(Config.String("MEMCACHE_USERNAME")),
+  password: Config.option(Config.Redacted("MEMCACHE_PASSWORD")),
+  connections: Config.option(Config.Int("MEMCACHE_CONNECTIONS"))
+}).pipe(
+  Config.map((c) => {
+    const options: Record<string, unknown> = {}
+    for (const key of [
+      "timeout",
+      "connectTimeout",
+      "keyPrefix",
+      "defaultNoreply",
+      "ignoreErrors",
+      "tls",
+      "username",
+      "password",
+      "connections"
+    ] as const) {
+      const value: Option.Option<unknown> = c[key]
+      if (Option.isSome(value)) options[key] = value.value
+    }
+    const servers = Option.isSome(c.servers)
+      ? c.servers.value
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "")
+      : undefined
+    return { servers, options: options as Options }
+  })
+)
+
+/**
  * The options read from the environment, every variable optional:
  *
  * | variable | option |
  * | --- | --- |
- * | `MEMCACHE_SERVERS` | `server` (the first of a comma-separated list) |
+ * | `MEMCACHE_SERVERS` | `server` (one address; for several, use `MemcacheCluster.layerEnv`) |
  * | `MEMCACHE_TIMEOUT` | `timeout` (a duration: `500 millis`, `2 seconds`) |
  * | `MEMCACHE_CONNECT_TIMEOUT` | `connectTimeout` |
  * | `MEMCACHE_KEY_PREFIX` | `keyPrefix` |
@@ -258,42 +305,16 @@ export const layerConfig = (
  * @since 0.1.0
  * @category config
  */
-export const envConfig: Config.Config<Options> = Config.all({
-  servers: Config.option(Config.String("MEMCACHE_SERVERS")),
-  timeout: Config.option(Config.Duration("MEMCACHE_TIMEOUT")),
-  connectTimeout: Config.option(Config.Duration("MEMCACHE_CONNECT_TIMEOUT")),
-  keyPrefix: Config.option(Config.String("MEMCACHE_KEY_PREFIX")),
-  defaultNoreply: Config.option(Config.Boolean("MEMCACHE_NOREPLY")),
-  ignoreErrors: Config.option(Config.Boolean("MEMCACHE_IGNORE_ERRORS")),
-  tls: Config.option(Config.Boolean("MEMCACHE_TLS")),
-  username: Config.option(Config.String("MEMCACHE_USERNAME")),
-  password: Config.option(Config.Redacted("MEMCACHE_PASSWORD")),
-  connections: Config.option(Config.Int("MEMCACHE_CONNECTIONS"))
-}).pipe(
-  Config.map((c): Options => {
-    const out: Record<string, unknown> = {}
-    if (Option.isSome(c.servers)) out.server = c.servers.value.split(",")[0]!.trim()
-    for (const key of [
-      "timeout",
-      "connectTimeout",
-      "keyPrefix",
-      "defaultNoreply",
-      "ignoreErrors",
-      "tls",
-      "username",
-      "password",
-      "connections"
-    ] as const) {
-      const value: Option.Option<unknown> = c[key]
-      if (Option.isSome(value)) out[key] = value.value
-    }
-    return out as Options
-  })
+export const envConfig: Config.Config<Options> = envSettings.pipe(
+  Config.map(
+    ({ servers, options }): Options => (servers?.[0] === undefined ? options : { ...options, server: servers[0] })
+  )
 )
 
 /**
  * The layer configured from the environment ({@link envConfig}), with `options` for what the environment does not
- * set (the environment wins).
+ * set (the environment wins). `MEMCACHE_SERVERS` with more than one address is refused (use
+ * `MemcacheCluster.layerEnv`) rather than silently using the first.
  *
  * @example
  * ```ts
@@ -309,5 +330,15 @@ export const layerEnv = (
 ): Layer.Layer<Memcache.Memcache, MemcacheIllegalInputError | Config.ConfigError> =>
   Layer.effect(
     Memcache.Memcache,
-    Effect.flatMap(envConfig, (env) => make({ ...options, ...env }))
+    Effect.flatMap(envSettings, ({ servers, options: env }) =>
+      servers !== undefined && servers.length > 1
+        ? Effect.fail(
+            new MemcacheIllegalInputError({
+              command: "layer",
+              field: "server",
+              reason: `MEMCACHE_SERVERS lists ${servers.length} servers: use MemcacheCluster.layerEnv for several`
+            })
+          )
+        : make({ ...options, ...env, ...(servers?.[0] === undefined ? {} : { server: servers[0] }) })
+    )
   )

@@ -23,6 +23,7 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Distribution from "./Distribution.ts"
@@ -292,3 +293,43 @@ export const layerConfig = (
   options: Config.Wrap<Options>
 ): Layer.Layer<Memcache.Memcache, MemcacheIllegalInputError | Config.ConfigError> =>
   Layer.effect(Memcache.Memcache, Effect.flatMap(Config.unwrap(options), make))
+
+/**
+ * The cluster layer configured from the environment: the servers of `MEMCACHE_SERVERS` (comma-separated,
+ * required unless `options.servers` is given), the scheme of `MEMCACHE_DISTRIBUTION` (`rendezvous`, `ketama`,
+ * `modula`), and every variable `MemcacheClient.envConfig` reads. The environment wins over `options`.
+ *
+ * @example
+ * ```ts
+ * import { MemcacheCluster } from "@effect-memcache/client"
+ * // MEMCACHE_SERVERS=10.0.0.1:11211,10.0.0.2:11211 MEMCACHE_DISTRIBUTION=ketama
+ * const layer = MemcacheCluster.layerEnv({ keyPrefix: "app:" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEnv = (
+  options: Partial<Options> = {}
+): Layer.Layer<Memcache.Memcache, MemcacheIllegalInputError | Config.ConfigError> =>
+  Layer.effect(
+    Memcache.Memcache,
+    Effect.flatMap(
+      Config.all({
+        env: MemcacheClient.envSettings,
+        distribution: Config.option(Config.Literals(["rendezvous", "ketama", "modula"], "MEMCACHE_DISTRIBUTION"))
+      }),
+      ({ env, distribution }) => {
+        const servers = env.servers ?? options.servers
+        if (servers === undefined || servers.length === 0) {
+          return Effect.fail(illegal("servers", "MEMCACHE_SERVERS is not set and no servers were given"))
+        }
+        return make({
+          ...options,
+          ...env.options,
+          servers,
+          ...(Option.isSome(distribution) ? { distribution: distribution.value } : {})
+        })
+      }
+    )
+  )

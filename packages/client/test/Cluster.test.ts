@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Distribution, Memcache, MemcacheCluster } from "@effect-memcache/client"
-import { Config, ConfigProvider, Effect, Exit, Fiber, Option, Schedule, Schema } from "effect"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Schedule, Schema } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { type MemcachedServer, rawCommand, startMemcached } from "../../../testing/Memcached.ts"
 
@@ -213,6 +213,39 @@ describe("MemcacheCluster: every key on the server its Distribution names", () =
         )
       )
       expect(yield* Effect.promise(() => getRaw(servers()[route("foo")]!, "config:foo"))).toContain("VALUE")
+    })
+  )
+
+  it.live("layerEnv reads MEMCACHE_SERVERS (all of them) and MEMCACHE_DISTRIBUTION", () =>
+    Effect.gen(function* () {
+      const route = Distribution.modula.make(nodesOf(servers()))
+      const env = (vars: Record<string, string>) => ConfigProvider.layer(ConfigProvider.fromEnv({ env: vars }))
+      const keys = ["env-a", "env-b", "env-c", "env-d", "env-e", "env-f"]
+      yield* Memcache.Memcache.use((m) => Effect.forEach(keys, (k) => m.set(k, k, { noreply: false }))).pipe(
+        Effect.provide(
+          MemcacheCluster.layerEnv().pipe(
+            Layer.provide(
+              env({
+                MEMCACHE_SERVERS: servers()
+                  .map((s) => s.address)
+                  .join(" , "),
+                MEMCACHE_DISTRIBUTION: "modula",
+                MEMCACHE_KEY_PREFIX: "envc:"
+              })
+            )
+          )
+        )
+      )
+      for (const key of keys) {
+        expect(yield* Effect.promise(() => getRaw(servers()[route(key)]!, `envc:${key}`))).toContain("VALUE")
+      }
+      // Without servers anywhere the layer refuses to build.
+      const missing = yield* Effect.flip(
+        Memcache.Memcache.use((m) => m.version()).pipe(
+          Effect.provide(MemcacheCluster.layerEnv().pipe(Layer.provide(env({}))))
+        )
+      )
+      expect(missing).toMatchObject({ _tag: "MemcacheIllegalInputError", field: "servers" })
     })
   )
 

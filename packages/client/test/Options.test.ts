@@ -540,8 +540,7 @@ describe("options", () => {
           MemcacheClient.layerEnv({ server: "127.0.0.1:1", keyPrefix: "opt:", timeout: "20 seconds" }).pipe(
             Layer.provide(
               env({
-                // Only the first server of the list is used by the single-server layer.
-                MEMCACHE_SERVERS: `${proxy.address}, 127.0.0.1:1`,
+                MEMCACHE_SERVERS: ` ${proxy.address} `,
                 MEMCACHE_KEY_PREFIX: "env:",
                 MEMCACHE_NOREPLY: "false",
                 MEMCACHE_TIMEOUT: "300 millis",
@@ -562,6 +561,16 @@ describe("options", () => {
           MemcacheClient.layerEnv({ server: server().address, keyPrefix: "opt:" }).pipe(Layer.provide(env({})))
         )
       )
+
+      // Several servers are refused by the single-server layer (MemcacheCluster.layerEnv takes them).
+      const several = yield* Effect.flip(
+        Memcache.Memcache.use((m) => m.version()).pipe(
+          Effect.provide(
+            MemcacheClient.layerEnv().pipe(Layer.provide(env({ MEMCACHE_SERVERS: `${server().address},127.0.0.1:1` })))
+          )
+        )
+      )
+      expect(several).toMatchObject({ _tag: "MemcacheIllegalInputError", field: "server" })
 
       // A malformed variable is a ConfigError.
       const bad = yield* Effect.flip(
