@@ -473,6 +473,39 @@ const makeWith = <A>(
     )
   }
 
+  /** The first refused input among `commands`, so a batch is checked whole before any of it is sent. */
+  const refused = (name: string, commands: Iterable<Command.Command>): MemcacheIllegalInputError | undefined => {
+    for (const command of commands) {
+      const invalid = Command.validate(command, limits)
+      if (invalid !== undefined) {
+        return new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+      }
+    }
+    return undefined
+  }
+
+  /** A multi-get as requests: keys grouped by server, each group split into lines the server takes. */
+  interface GetPart {
+    readonly target: Target
+    readonly command: Command.Command
+    readonly keys: ReadonlyArray<string>
+  }
+  const planGets = (name: "get" | "gets", unique: ReadonlyArray<string>, o: CallOptions | undefined) => {
+    const groups = new Map<Target, Array<string>>()
+    for (const key of unique) {
+      const target = targetOf(key, o)
+      const group = groups.get(target)
+      if (group === undefined) groups.set(target, [prefix + key])
+      else group.push(prefix + key)
+    }
+    const parts: Array<GetPart> = []
+    for (const [target, full] of groups) {
+      for (const keys of Command.splitKeys(name, full))
+        parts.push({ target, command: { _tag: "Get", verb: name, keys }, keys })
+    }
+    return parts
+  }
+
   const unexpected = (target: Target, name: string, reply: Reply.Reply | undefined) =>
     Effect.fail(
       new MemcacheProtocolError({
@@ -575,33 +608,15 @@ const makeWith = <A>(
     const unique = Array.from(new Set(keys))
     const run = Effect.suspend(() => {
       if (unique.length === 0) return Effect.succeed(new Map<string, X>())
-      // Group by server, then split each group into lines the server takes.
-      const groups = new Map<Target, Array<string>>()
-      for (const key of unique) {
-        const target = targetOf(key, o)
-        const group = groups.get(target)
-        if (group === undefined) groups.set(target, [prefix + key])
-        else group.push(prefix + key)
-      }
-      const requests: Array<[Target, Command.Command]> = []
-      for (const [target, full] of groups) {
-        for (const part of Command.splitKeys(name, full))
-          requests.push([target, { _tag: "Get", verb: name, keys: part }])
-      }
-      // Validate everything before anything is sent.
-      for (const [, command] of requests) {
-        const invalid = Command.validate(command, limits)
-        if (invalid !== undefined) {
-          return Effect.fail(
-            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
-          )
-        }
-      }
+      const parts = planGets(name, unique, o)
+      const invalid = refused(
+        name,
+        parts.map((p) => p.command)
+      )
+      if (invalid !== undefined) return Effect.fail(invalid)
       const timeout = timeoutOf(o)
       return Effect.flatMap(
-        Effect.forEach(requests, ([target, command]) => send(name, target, command, timeout), {
-          concurrency: "unbounded"
-        }),
+        Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
         (replies): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
           const found = new Map<string, X>()
           for (const reply of replies) {
@@ -664,31 +679,17 @@ const makeWith = <A>(
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> =>
     Effect.suspend(() => {
-      const groups = new Map<Target, Array<string>>()
-      for (const key of unique) {
-        const target = targetOf(key, o)
-        const group = groups.get(target)
-        if (group === undefined) groups.set(target, [prefix + key])
-        else group.push(prefix + key)
-      }
-      const requests: Array<[Target, Command.Command, ReadonlyArray<string>]> = []
-      for (const [target, full] of groups) {
-        for (const part of Command.splitKeys(name, full))
-          requests.push([target, { _tag: "Get", verb: name, keys: part }, part])
-      }
-      for (const [, command] of requests) {
-        const invalid = Command.validate(command, limits)
-        if (invalid !== undefined) {
-          return Effect.fail(
-            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
-          )
-        }
-      }
+      const requests = planGets(name, unique, o)
+      const invalid = refused(
+        name,
+        requests.map((p) => p.command)
+      )
+      if (invalid !== undefined) return Effect.fail(invalid)
       const timeout = timeoutOf(o)
       return Effect.map(
         Effect.forEach(
           requests,
-          ([target, command]) =>
+          ({ target, command }) =>
             Effect.result(
               // Each server's request is retried on its own (its failure never reaches the caller's retry).
               retrying(
@@ -715,7 +716,7 @@ const makeWith = <A>(
               failures.set(server, error)
           }
           results.forEach((result, i) => {
-            const [target, , part] = requests[i]!
+            const { target, keys: part } = requests[i]!
             const reply = Result.isSuccess(result) ? result.success : undefined
             if (reply?._tag !== "Values") {
               fail(
@@ -825,15 +826,11 @@ const makeWith = <A>(
             })
           ),
           () => {
-            // Validate the whole batch before any of it is sent.
-            for (const [, command] of commands) {
-              const invalid = Command.validate(command, limits)
-              if (invalid !== undefined) {
-                return Effect.fail(
-                  new MemcacheIllegalInputError({ command: "setMany", field: invalid.field, reason: invalid.reason })
-                )
-              }
-            }
+            const invalid = refused(
+              "setMany",
+              commands.map(([, command]) => command)
+            )
+            if (invalid !== undefined) return Effect.fail(invalid)
             const timeout = timeoutOf(o)
             return Effect.map(
               Effect.forEach(
@@ -881,14 +878,11 @@ const makeWith = <A>(
           key,
           { _tag: "Delete", key: prefix + key, noreply }
         ])
-        for (const [, command] of commands) {
-          const invalid = Command.validate(command, limits)
-          if (invalid !== undefined) {
-            return Effect.fail(
-              new MemcacheIllegalInputError({ command: "deleteMany", field: invalid.field, reason: invalid.reason })
-            )
-          }
-        }
+        const invalid = refused(
+          "deleteMany",
+          commands.map(([, command]) => command)
+        )
+        if (invalid !== undefined) return Effect.fail(invalid)
         const timeout = timeoutOf(o)
         return Effect.forEach(commands, ([key, command]) => send("delete", targetOf(key, o), command, timeout), {
           concurrency: "unbounded",
