@@ -1,0 +1,258 @@
+/**
+ * Throughput of the protocol layer alone (no sockets, no server): the coalescing `Command.Encoder` and the
+ * incremental `Decoder`, on pre-built inputs. Every case is warmed up, then timed several times; the median and
+ * the spread (min..max) are printed, so a single noisy run does not decide the figure.
+ *
+ * Run: `npm run bench:protocol` (builds, then `node bench/dist/protocol.js`). About 40 s. The figures are only
+ * comparable on an otherwise idle machine: other processes show up as a wide spread.
+ *
+ * @since 0.1.0
+ */
+import * as os from "node:os"
+import { Command, Decoder, Reply } from "@effect-memcache/protocol"
+
+const WARMUP_MILLIS = 800
+const RUNS = 7
+const RUN_MILLIS = 500
+const CHUNK = 64 * 1024
+
+interface Work {
+  /** Units done (commands encoded, replies decoded). */
+  readonly units: number
+  /** Bytes produced or consumed. */
+  readonly bytes: number
+}
+
+interface Rates {
+  readonly unitsPerSecond: ReadonlyArray<number>
+  readonly bytesPerSecond: ReadonlyArray<number>
+}
+
+// One timed run: repeat `iteration` until RUN_MILLIS have passed, so every sample spans many iterations.
+const timeRun = (iteration: () => Work, millis: number): { units: number; bytes: number; seconds: number } => {
+  let units = 0
+  let bytes = 0
+  const start = performance.now()
+  let now = start
+  do {
+    const work = iteration()
+    units += work.units
+    bytes += work.bytes
+    now = performance.now()
+  } while (now - start < millis)
+  return { units, bytes, seconds: (now - start) / 1000 }
+}
+
+const measure = (iteration: () => Work): Rates => {
+  timeRun(iteration, WARMUP_MILLIS)
+  const unitsPerSecond: Array<number> = []
+  const bytesPerSecond: Array<number> = []
+  for (let i = 0; i < RUNS; i++) {
+    const run = timeRun(iteration, RUN_MILLIS)
+    unitsPerSecond.push(run.units / run.seconds)
+    bytesPerSecond.push(run.bytes / run.seconds)
+  }
+  return { unitsPerSecond, bytesPerSecond }
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const human = (n: number): string =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} k`
+        : n.toFixed(0)
+
+// "median (min..max, ±x%)": the half range relative to the median.
+const summary = (xs: ReadonlyArray<number>, unit: string, scale = 1): string => {
+  const m = median(xs) / scale
+  const lo = Math.min(...xs) / scale
+  const hi = Math.max(...xs) / scale
+  const spread = m === 0 ? 0 : ((hi - lo) / 2 / m) * 100
+  const format = scale === 1 ? human : (n: number) => n.toFixed(n >= 100 ? 0 : 1)
+  return `${format(m)}${unit}  (${format(lo)}..${format(hi)}, ±${spread.toFixed(1)}%)`
+}
+
+const report = (name: string, rates: Rates, unit: string | undefined): void => {
+  const perSecond = unit === undefined ? "" : summary(rates.unitsPerSecond, `${unit}/s`)
+  const throughput = summary(rates.bytesPerSecond, " MB/s", 1e6)
+  console.log(`  ${name.padEnd(50)} ${perSecond.padEnd(42)} ${throughput}`)
+}
+
+const utf8 = new TextEncoder()
+
+const filled = (length: number, seed: number): Uint8Array => {
+  const out = new Uint8Array(length)
+  let x = seed
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out[i] = x >>> 24
+  }
+  return out
+}
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 0
+  for (const part of parts) length += part.byteLength
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
+const chunksOf = (stream: Uint8Array, size: number): Array<Uint8Array> => {
+  const chunks: Array<Uint8Array> = []
+  for (let i = 0; i < stream.byteLength; i += size) chunks.push(stream.subarray(i, i + size))
+  return chunks
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// encoder
+// ---------------------------------------------------------------------------------------------------------------
+
+const PER_TAKE = 1000
+
+// Sink for results, so no work can be optimised away.
+let checksum = 0
+
+const encoderCase = (commands: ReadonlyArray<Command.Command>, validate: boolean) => {
+  const encoder = new Command.Encoder()
+  return (): Work => {
+    for (let i = 0; i < commands.length; i++) {
+      // The client validates each command when the call is made, then appends it to the write buffer.
+      if (validate && Command.validate(commands[i]!) !== undefined) throw new Error("invalid command")
+      encoder.append(commands[i]!)
+    }
+    const chunks = encoder.take()
+    let bytes = 0
+    for (let i = 0; i < chunks.length; i++) bytes += chunks[i]!.byteLength
+    checksum += chunks[0]![0]!
+    return { units: commands.length, bytes }
+  }
+}
+
+// The per-command path: validate, then one exact-size array per command.
+const encodeCase = (commands: ReadonlyArray<Command.Command>) => (): Work => {
+  let bytes = 0
+  for (let i = 0; i < commands.length; i++) {
+    const out = Command.encode(commands[i]!)
+    if (!(out instanceof Uint8Array)) throw out
+    bytes += out.byteLength
+  }
+  return { units: commands.length, bytes }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// decoder
+// ---------------------------------------------------------------------------------------------------------------
+
+// Decodes `replies` replies from `chunks` with one decoder reused across iterations (the stream ends on a
+// reply boundary, so the decoder is idle between iterations, as on a real connection).
+const decoderCase = (expectation: Reply.Expectation, replies: number, chunks: ReadonlyArray<Uint8Array>) => {
+  let decoded = 0
+  let valueBytes = 0
+  const decoder = new Decoder.Decoder({
+    onReply: (reply) => {
+      decoded++
+      if (reply._tag === "Values") {
+        for (let i = 0; i < reply.values.length; i++) valueBytes += reply.values[i]!.value.byteLength
+      }
+    },
+    onError: (error) => {
+      throw error
+    }
+  })
+  let bytes = 0
+  for (const chunk of chunks) bytes += chunk.byteLength
+  return (): Work => {
+    decoded = 0
+    for (let i = 0; i < replies; i++) decoder.expect(expectation)
+    for (let i = 0; i < chunks.length; i++) decoder.feed(chunks[i]!)
+    if (decoded !== replies || decoder.pending !== 0) {
+      throw new Error(`decoded ${decoded} of ${replies} replies (${decoder.failed?.message ?? "no error"})`)
+    }
+    checksum += valueBytes & 1
+    return { units: replies, bytes }
+  }
+}
+
+const getReplies = (key: string, valueLength: number, count: number): Uint8Array => {
+  const one = concat([
+    utf8.encode(`VALUE ${key} 0 ${valueLength}\r\n`),
+    filled(valueLength, valueLength),
+    utf8.encode("\r\nEND\r\n")
+  ])
+  const stream = new Uint8Array(one.byteLength * count)
+  for (let i = 0; i < count; i++) stream.set(one, i * one.byteLength)
+  return stream
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// run
+// ---------------------------------------------------------------------------------------------------------------
+
+const main = () => {
+  const cpus = os.cpus()
+  console.log("effect-memcache protocol benchmark (encoder and decoder only, no I/O)")
+  console.log(
+    `machine: ${cpus[0]?.model.trim() ?? "unknown cpu"} (${cpus.length} logical cpus), node ${process.version}, ${os.platform()} ${os.arch()}`
+  )
+  console.log(
+    `each case: ${WARMUP_MILLIS} ms warm-up, then ${RUNS} runs of ~${RUN_MILLIS} ms; median (min..max, ±half-range % of the median)`
+  )
+  const started = performance.now()
+
+  console.log("\nencoder (Command.Encoder append + take, 1000 commands per take)")
+  const gets = Array.from({ length: PER_TAKE }, () => Command.get("k"))
+  report("get k", measure(encoderCase(gets, false)), " cmds")
+  const hundred = filled(100, 1)
+  const sets = Array.from({ length: PER_TAKE }, (_, i) => Command.set(`key:${i}`, hundred, { flags: 1, exptime: 300 }))
+  report("set key:<i> 1 300 100 (100 B value)", measure(encoderCase(sets, false)), " cmds")
+  report("  the same with Command.validate first", measure(encoderCase(sets, true)), " cmds")
+  report("  the same with Command.encode (one array each)", measure(encodeCase(sets)), " cmds")
+
+  console.log("\ndecoder")
+  const small = Reply.retrieval(["k"], false)
+  const smallStream = getReplies("k", 100, 20_000)
+  report(
+    "get k, 100 B value, 20000 replies, 64 KiB chunks",
+    measure(decoderCase(small, 20_000, chunksOf(smallStream, CHUNK))),
+    " replies"
+  )
+  const byteStream = getReplies("k", 100, 1_000)
+  report(
+    "get k, 100 B value, 1000 replies, 1-byte chunks",
+    measure(decoderCase(small, 1_000, chunksOf(byteStream, 1))),
+    " replies"
+  )
+  const stored = utf8.encode("STORED\r\n".repeat(20_000))
+  report(
+    "STORED, 20000 replies, 64 KiB chunks",
+    measure(decoderCase(Reply.expect.Storage, 20_000, chunksOf(stored, CHUNK))),
+    " replies"
+  )
+  report(
+    "get k, 100 KB value, 40 replies, 64 KiB chunks",
+    measure(decoderCase(small, 40, chunksOf(getReplies("k", 100_000, 40), CHUNK))),
+    " replies"
+  )
+  report(
+    "get k, 1 MB value, 8 replies, 64 KiB chunks",
+    measure(decoderCase(small, 8, chunksOf(getReplies("k", 1_000_000, 8), CHUNK))),
+    " replies"
+  )
+
+  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${checksum & 0xff})`)
+}
+
+main()
