@@ -7,6 +7,7 @@
  */
 import * as Command from "@effect-memcache/protocol/Command"
 import * as Exptime from "@effect-memcache/protocol/Exptime"
+import * as Key from "@effect-memcache/protocol/Key"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import { expect, retrieval } from "@effect-memcache/protocol/Reply"
 import * as Clock from "effect/Clock"
@@ -17,6 +18,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
 import type { Backend, Target } from "./internal/Backend.ts"
+import { GetBatcher } from "./internal/GetBatcher.ts"
 import {
   MemcacheClientError,
   MemcacheIllegalInputError,
@@ -410,6 +412,12 @@ export interface SurfaceOptions {
   readonly retryUnsafe?: boolean | undefined
   /** Wrap each call in a span (`memcache.<command>`). Default `true`. */
   readonly spans?: boolean | undefined
+  /**
+   * Automatic batching: single-key `get`/`gets` calls made by concurrent fibers in the same tick are sent as one
+   * multi-key request per server (each key asked once), and every caller gets its own answer, errors and
+   * timeout. Default `true`.
+   */
+  readonly batching?: boolean | undefined
 }
 
 /** The defaults of {@link SurfaceOptions}, in milliseconds where a duration. @since 0.1.0 @category constants */
@@ -421,7 +429,8 @@ export const defaults = {
   itemSizeMax: Command.DEFAULT_ITEM_SIZE_MAX,
   timeoutMillis: 2000,
   retryUnsafe: false,
-  spans: true
+  spans: true,
+  batching: true
 } as const
 
 const THIRTY_DAYS = Exptime.RELATIVE_MAX
@@ -433,13 +442,15 @@ const THIRTY_DAYS = Exptime.RELATIVE_MAX
  * @internal
  */
 export const make = (backend: Backend, options: SurfaceOptions = {}): MemcacheShape<Value> =>
-  makeWith(backend, options, options.serializer ?? Serializer.pymemcache)
+  makeWith(backend, options, options.serializer ?? Serializer.pymemcache, new GetBatcher(checkReply))
 
 const makeWith = <A>(
   backend: Backend,
   options: SurfaceOptions,
-  serializer: Serializer.Serializer<A>
+  serializer: Serializer.Serializer<A>,
+  batcher: GetBatcher
 ): MemcacheShape<A> => {
+  const batching = options.batching ?? defaults.batching
   const prefix = options.keyPrefix ?? defaults.keyPrefix
   const defaultNoreply = options.defaultNoreply ?? defaults.defaultNoreply
   const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
@@ -447,6 +458,7 @@ const makeWith = <A>(
     itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax,
     allowUnicodeKeys: options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
   }
+  const keyRules = { allowUnicode: limits.allowUnicodeKeys ?? true }
   const defaultTimeout = options.timeout === undefined ? defaults.timeoutMillis : toMillis(options.timeout)
   const spans = options.spans ?? defaults.spans
   const retrySchedule = options.retry
@@ -572,6 +584,24 @@ const makeWith = <A>(
   ): Effect.Effect<Option.Option<X>, ValueError> => {
     const run = Effect.suspend(() => {
       const full = prefix + key
+      if (batching && (name === "get" || name === "gets")) {
+        const invalid = Key.validate(full, keyRules)
+        if (invalid !== undefined) {
+          return Effect.fail(
+            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+          )
+        }
+        return Effect.flatMap(
+          batcher.get(targetOf(key, o), name, full, timeoutOf(o)),
+          (value): Effect.Effect<Option.Option<X>, ValueError> => {
+            if (value === undefined) return Effect.succeedNone
+            const decoded = decode(key, value)
+            return Result.isFailure(decoded)
+              ? Effect.fail(decoded.failure)
+              : Effect.succeed(Option.some(build(key, value, decoded.success)))
+          }
+        )
+      }
       const command: Command.Command =
         name === "get" || name === "gets"
           ? { _tag: "Get", verb: name, keys: [full] }
@@ -1076,7 +1106,7 @@ const makeWith = <A>(
     cacheMemlimit,
     quit,
     shutdown,
-    withSerializer: (s) => makeWith(backend, options, s)
+    withSerializer: (s) => makeWith(backend, options, s, batcher)
   }
 }
 

@@ -197,7 +197,8 @@ describe("fault proxy", () => {
         Array.from({ length: 10 }, () => "reset:k"),
         (k) => Effect.forkChild(Effect.exit(m.get(k)))
       )
-      yield* awaitRequests(proxy, "get reset:k", 10)
+      // Batching coalesces the 10 gets of one tick into one `get reset:k` request.
+      yield* awaitRequests(proxy, "get reset:k", 1)
       proxy.setMode({ _tag: "Reset" })
       for (const fiber of fibers) {
         const exit = yield* Fiber.join(fiber)
@@ -232,7 +233,13 @@ describe("fault proxy", () => {
   it.live("in-flight bound: with replies blackholed, no more than maxInFlight requests are written", () =>
     Effect.gen(function* () {
       const proxy = yield* acquireProxy(server())
-      const m = yield* MemcacheClient.make({ server: proxy.address, maxInFlight: 4, timeout: "20 seconds" })
+      // Unbatched, so that each get is its own request on the wire.
+      const m = yield* MemcacheClient.make({
+        server: proxy.address,
+        maxInFlight: 4,
+        timeout: "20 seconds",
+        batching: false
+      })
       yield* m.version()
       proxy.resetCounters()
       proxy.setMode({ _tag: "Blackhole" })
