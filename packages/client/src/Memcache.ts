@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
 import type { Backend, Target } from "./internal/Backend.ts"
 import { GetBatcher } from "./internal/GetBatcher.ts"
 import {
@@ -410,7 +411,11 @@ export interface SurfaceOptions {
   readonly retry?: Schedule.Schedule<unknown, TransportError> | undefined
   /** Also retry set/add/replace/append/prepend/incr/decr/flushAll (not idempotent). Default `false`. */
   readonly retryUnsafe?: boolean | undefined
-  /** Wrap each call in a span (`memcache.<command>`). Default `true`. */
+  /**
+   * Wrap each call in a span (`memcache.<command>`, kind client, `db.system.name` and `db.operation.name`
+   * attributes) when a tracing backend is installed; with Effect's built-in tracer, which exports nothing, no
+   * span is made. Default `true`.
+   */
   readonly spans?: boolean | undefined
   /**
    * Automatic batching: single-key `get`/`gets` calls made by concurrent fibers in the same tick are sent as one
@@ -475,13 +480,29 @@ const makeWith = <A>(
     target: Target,
     command: Command.Command,
     timeoutMillis: number
-  ): Effect.Effect<Reply.Reply | undefined, KeyError> => {
+  ): Effect.Effect<Reply.Reply | undefined, KeyError> => sendWith(name, target, command, timeoutMillis, succeedReply)
+
+  /**
+   * {@link send}, with the interpretation of the reply in the same step (one continuation per call, not two):
+   * the hot path of every keyed command.
+   */
+  const sendWith = <X, E>(
+    name: string,
+    target: Target,
+    command: Command.Command,
+    timeoutMillis: number,
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
+  ): Effect.Effect<X, E | KeyError> => {
     const invalid = Command.validate(command, limits)
     if (invalid !== undefined) {
       return Effect.fail(new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason }))
     }
-    return Effect.flatMap(target.request(command, Command.expectation(command), timeoutMillis), (reply) =>
-      reply === undefined ? Effect.succeed(undefined) : checkReply(name, target.name, reply)
+    return Effect.flatMap(
+      target.request(command, Command.expectation(command), timeoutMillis),
+      (reply): Effect.Effect<X, E | KeyError> => {
+        const error = reply === undefined ? undefined : replyError(name, target.name, reply)
+        return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
+      }
     )
   }
 
@@ -542,18 +563,40 @@ const makeWith = <A>(
           )
         )
 
-  const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
-    let out: Effect.Effect<X, E> = retrying(safe, effect)
-    if (spans) {
-      out = Effect.withSpan(out, `memcache.${name}`, {
+  // Span options are built once per command name. No stack trace is captured: it cost a third of a small
+  // set's CPU time, and a span named after the command says where it came from.
+  const spanOptions = new Map<string, Tracer.SpanOptions>()
+  const spanOf = (name: string): Tracer.SpanOptions => {
+    let options = spanOptions.get(name)
+    if (options === undefined) {
+      options = {
         kind: "client",
-        attributes:
-          keys === undefined
-            ? { "db.system.name": "memcached", "db.operation.name": name }
-            : { "db.system.name": "memcached", "db.operation.name": name, "db.memcached.key_count": keys }
-      })
+        captureStackTrace: false,
+        attributes: { "db.system.name": "memcached", "db.operation.name": name }
+      }
+      spanOptions.set(name, options)
     }
-    return out
+    return options
+  }
+
+  const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
+    const out: Effect.Effect<X, E> = retrying(safe, effect)
+    if (!spans) return out
+    const options = spanOf(name)
+    const spanName = `memcache.${name}`
+    // With Effect's built-in tracer (no tracing backend installed) nothing can observe the span, and making one
+    // cost as much as the rest of a small call: skip it, as Tracer.nativeTracer's documentation suggests.
+    return Effect.withFiber((fiber) =>
+      fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer
+        ? out
+        : Effect.withSpan(
+            out,
+            spanName,
+            keys === undefined
+              ? options
+              : { ...options, attributes: { ...options.attributes, "db.memcached.key_count": keys } }
+          )
+    )
   }
 
   /** ignoreErrors: a failed read is a miss (logged), except a refused input. */
@@ -787,95 +830,90 @@ const makeWith = <A>(
 
   // ---- storage --------------------------------------------------------------------------------------------
 
+  /** The exptime of a store call, or `undefined` when it needs the Clock (a ttl beyond 30 days). */
+  const exptimeNow = (o: StoreOptions | undefined): number | undefined =>
+    o?.exptime !== undefined ? o.exptime : o?.ttl === undefined ? 0 : relativeExptime(o.ttl)
+
   const storeCommand = (
     verb: Command.StorageVerb | "cas",
     key: string,
     value: A,
     o: StoreOptions | undefined,
-    cas: bigint
-  ): Effect.Effect<Command.Command, ValueError> => {
+    cas: bigint,
+    exptime: number
+  ): Command.Command | MemcacheSerializationError => {
     const serialized = serializer.serialize(key, value)
-    if (Result.isFailure(serialized)) return Effect.fail(serialized.failure)
+    if (Result.isFailure(serialized)) return serialized.failure
     const { bytes, flags } = serialized.success
     const noreply = o?.noreply ?? (verb === "cas" ? false : defaultNoreply)
-    const build = (exptime: number): Command.Command =>
-      verb === "cas"
-        ? { _tag: "Cas", key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, cas, noreply }
-        : { _tag: "Store", verb, key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, noreply }
-    if (o?.exptime !== undefined) return Effect.succeed(build(o.exptime))
-    if (o?.ttl === undefined) return Effect.succeed(build(0))
-    return Effect.map(exptimeOf(o.ttl), build)
+    return verb === "cas"
+      ? { _tag: "Cas", key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, cas, noreply }
+      : { _tag: "Store", verb, key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, noreply }
+  }
+
+  /** Serializes, builds and sends a storage command, interpreting its reply. */
+  const storeWith = <X>(
+    verb: Command.StorageVerb | "cas",
+    key: string,
+    value: A,
+    o: StoreOptions | undefined,
+    cas: bigint,
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, KeyError>
+  ): Effect.Effect<X, ValueError> => {
+    const build = (exptime: number): Effect.Effect<X, ValueError> => {
+      const command = storeCommand(verb, key, value, o, cas, exptime)
+      if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
+      return sendWith(verb, targetOf(key, o), command, timeoutOf(o), interpret)
+    }
+    const exptime = exptimeNow(o)
+    return exptime === undefined ? Effect.flatMap(exptimeOf(o!.ttl!), build) : build(exptime)
   }
 
   const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>
-    instrument(
-      verb,
-      false,
-      Effect.flatMap(storeCommand(verb, key, value, o, 0n), (command) => {
-        const target = targetOf(key, o)
-        return Effect.flatMap(send(verb, target, command, timeoutOf(o)), (reply) => {
-          if (reply === undefined) return Effect.succeed(true)
-          if (reply._tag === "Stored") return Effect.succeed(true)
-          if (reply._tag === "NotStored") return Effect.succeed(false)
-          return unexpected(target, verb, reply)
-        })
-      })
-    )
+    instrument(verb, false, storeWith(verb, key, value, o, 0n, interpretStore))
 
   const set = store("set")
 
   const cas = (key: string, value: A, unique: bigint, o?: StoreOptions) =>
-    instrument(
-      "cas",
-      true,
-      Effect.flatMap(storeCommand("cas", key, value, o, unique), (command) => {
-        const target = targetOf(key, o)
-        return Effect.flatMap(
-          send("cas", target, command, timeoutOf(o)),
-          (reply): Effect.Effect<CasResult, KeyError> => {
-            if (reply === undefined || reply._tag === "Stored") return Effect.succeed("Stored")
-            if (reply._tag === "Exists") return Effect.succeed("Exists")
-            if (reply._tag === "NotFound") return Effect.succeed("NotFound")
-            return unexpected(target, "cas", reply)
-          }
-        )
-      })
-    )
+    instrument("cas", true, storeWith("cas", key, value, o, unique, interpretCas))
 
   const setMany = (entries: Iterable<readonly [string, A]>, o?: StoreOptions) => {
     const list = Array.from(entries)
     return instrument(
       "setMany",
       false,
-      Effect.suspend(() => {
-        const commands: Array<[string, Command.Command]> = []
-        return Effect.flatMap(
-          Effect.forEach(list, ([key, value]) =>
-            Effect.map(storeCommand("set", key, value, o, 0n), (command) => {
-              commands.push([key, command])
-            })
-          ),
-          () => {
-            const invalid = refused(
-              "setMany",
-              commands.map(([, command]) => command)
-            )
-            if (invalid !== undefined) return Effect.fail(invalid)
-            const timeout = timeoutOf(o)
-            return Effect.map(
-              Effect.forEach(
-                commands,
-                ([key, command]) =>
-                  Effect.map(send("set", targetOf(key, o), command, timeout), (reply) =>
-                    reply === undefined || reply._tag === "Stored" ? undefined : key
-                  ),
-                { concurrency: "unbounded" }
-              ),
-              (failed) => failed.filter((k): k is string => k !== undefined)
-            )
+      Effect.flatMap(
+        Effect.suspend(() => {
+          const exptime = exptimeNow(o)
+          return exptime === undefined ? exptimeOf(o!.ttl!) : Effect.succeed(exptime)
+        }),
+        (exptime): Effect.Effect<ReadonlyArray<string>, ValueError> => {
+          // Serialize and check the whole batch before any of it is sent.
+          const commands: Array<[string, Command.Command]> = []
+          for (const [key, value] of list) {
+            const command = storeCommand("set", key, value, o, 0n, exptime)
+            if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
+            commands.push([key, command])
           }
-        )
-      }),
+          const invalid = refused(
+            "setMany",
+            commands.map(([, command]) => command)
+          )
+          if (invalid !== undefined) return Effect.fail(invalid)
+          const timeout = timeoutOf(o)
+          return Effect.map(
+            Effect.forEach(
+              commands,
+              ([key, command]) =>
+                Effect.map(send("set", targetOf(key, o), command, timeout), (reply) =>
+                  reply === undefined || reply._tag === "Stored" ? undefined : key
+                ),
+              { concurrency: "unbounded" }
+            ),
+            (failed) => failed.filter((k): k is string => k !== undefined)
+          )
+        }
+      ),
       list.length
     )
   }
@@ -1121,17 +1159,64 @@ const exptimeOf = (ttl: Duration.Input): Effect.Effect<number> => {
   return Effect.map(Clock.currentTimeMillis, (now) => Exptime.fromSeconds(seconds, Math.floor(now / 1000)))
 }
 
-const checkReply = (command: string, server: string, reply: Reply.Reply): Effect.Effect<Reply.Reply, ReplyError> => {
+const succeedReply = (reply: Reply.Reply | undefined): Effect.Effect<Reply.Reply | undefined> => Effect.succeed(reply)
+
+const unexpectedReply = (target: Target, name: string, reply: Reply.Reply | undefined) =>
+  Effect.fail(
+    new MemcacheProtocolError({ server: target.name, reason: `unexpected reply to ${name}: ${reply?._tag ?? "none"}` })
+  )
+
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
+
+/** A storage reply: `true` stored (or sent with noreply), `false` not stored. */
+const interpretStore = (reply: Reply.Reply | undefined, target: Target, name: string) =>
+  reply === undefined || reply._tag === "Stored"
+    ? TRUE
+    : reply._tag === "NotStored"
+      ? FALSE
+      : unexpectedReply(target, name, reply)
+
+const CAS_STORED = Effect.succeed<CasResult>("Stored")
+const CAS_EXISTS = Effect.succeed<CasResult>("Exists")
+const CAS_NOT_FOUND = Effect.succeed<CasResult>("NotFound")
+
+/** A cas reply. */
+const interpretCas = (reply: Reply.Reply | undefined, target: Target, name: string) =>
+  reply === undefined || reply._tag === "Stored"
+    ? CAS_STORED
+    : reply._tag === "Exists"
+      ? CAS_EXISTS
+      : reply._tag === "NotFound"
+        ? CAS_NOT_FOUND
+        : unexpectedReply(target, name, reply)
+
+/** A ttl as a relative exptime, or `undefined` when it is beyond 30 days (an absolute time needs the Clock). */
+const relativeExptime = (ttl: Duration.Input): number | undefined => {
+  const millis = toMillis(ttl)
+  if (millis === 0 || !Number.isFinite(millis)) return 0
+  const seconds = Math.ceil(millis / 1000)
+  return seconds <= THIRTY_DAYS ? seconds : undefined
+}
+
+/** The typed failure of an error reply (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), or `undefined`. */
+const replyError = (command: string, server: string, reply: Reply.Reply): ReplyError | undefined => {
   switch (reply._tag) {
     case "Error":
-      return Effect.fail(new MemcacheUnknownCommandError({ command, server, text: reply.text }))
+      return new MemcacheUnknownCommandError({ command, server, text: reply.text })
     case "ClientError":
-      return Effect.fail(new MemcacheClientError({ command, server, text: reply.text }))
+      return new MemcacheClientError({ command, server, text: reply.text })
     case "ServerError":
-      return Effect.fail(new MemcacheServerError({ command, server, text: reply.text }))
+      return new MemcacheServerError({ command, server, text: reply.text })
     default:
-      return Effect.succeed(reply)
+      return undefined
   }
+}
+
+/** The reply, or the typed failure of an error reply: the one mapping every path uses. */
+const checkReply = (command: string, server: string, reply: Reply.Reply): Effect.Effect<Reply.Reply, ReplyError> => {
+  const error = replyError(command, server, reply)
+  return error === undefined ? Effect.succeed(reply) : Effect.fail(error)
 }
 
 const TRANSPORT_TAGS = new Set([

@@ -373,7 +373,8 @@ export class Connection {
     )
   }
 
-  private abandon(request: Request): void {
+  /** The caller of `request` was interrupted: drop it if unwritten, else retire (its reply would be unowned). */
+  abandon(request: Request): void {
     if (request.state === State.Queued) {
       request.state = State.Done
     } else if (request.state === State.Written) {

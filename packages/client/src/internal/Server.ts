@@ -41,6 +41,10 @@ export class Server {
   private step: Step | undefined
   private closed = false
   private readonly run: <A, E>(effect: Effect.Effect<A, E>) => void
+  private readonly runCallback: <A, E>(
+    effect: Effect.Effect<A, E>,
+    onExit: (exit: Exit.Exit<A, E>) => void
+  ) => () => void
 
   readonly address: ServerAddress
   readonly options: ServerOptions
@@ -54,21 +58,38 @@ export class Server {
     this.run = (effect) => {
       fork(effect)
     }
+    const runCallback = Effect.runCallbackWith(context)
+    this.runCallback = (effect, onExit) => {
+      const interrupt = runCallback(effect, { onExit })
+      return () => interrupt()
+    }
   }
 
   /**
    * Sends one command on the least busy connection, opening one first if there is none. The connection is
-   * picked when this is called, so call it when the request is to be sent (inside `suspend`/`flatMap`), not
-   * ahead of time: an effect built earlier, or re-run by a retry, would still target that connection.
+   * picked when the effect runs (so a retry of the same effect picks again), and the common case, an open
+   * connection, costs one `Effect.callback` and one request object.
    */
   request(
     command: Command.Command,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
-    const connection = this.pick()
-    if (connection !== undefined) return connection.request(command, expectation, timeoutMillis)
-    return Effect.flatMap(this.connect(), (c) => c.request(command, expectation, timeoutMillis))
+    return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
+      const connection = this.pick()
+      if (connection !== undefined) {
+        const request = new Connection.Request(command, expectation, Date.now() + timeoutMillis, timeoutMillis, resume)
+        connection.enqueue(request)
+        return Effect.sync(() => connection.abandon(request))
+      }
+      // No open connection: connect (one attempt shared by every caller), then send, in a fiber of this call's
+      // own; interrupting the caller interrupts it.
+      const cancel = this.runCallback(
+        Effect.flatMap(this.connect(), (c) => c.request(command, expectation, timeoutMillis)),
+        resume
+      )
+      return Effect.sync(() => cancel())
+    })
   }
 
   /** The least busy open connection; starts opening another when every open one is busy and a slot is free. */
