@@ -447,7 +447,7 @@ const THIRTY_DAYS = Exptime.RELATIVE_MAX
  * @internal
  */
 export const make = (backend: Backend, options: SurfaceOptions = {}): MemcacheShape<Value> =>
-  makeWith(backend, options, options.serializer ?? Serializer.pymemcache, new GetBatcher(checkReply))
+  makeWith(backend, options, options.serializer ?? Serializer.pymemcache, new GetBatcher(replyError))
 
 const makeWith = <A>(
   backend: Backend,

@@ -7,6 +7,7 @@
 import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import type { TransportError } from "../MemcacheError.ts"
 
 /**
@@ -25,6 +26,16 @@ export interface Target {
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ) => Effect.Effect<Reply.Reply | undefined, TransportError>
+  /**
+   * `request` in callback form, for callers outside a fiber (the get batcher): no fiber per request. Calls
+   * `onExit` once; the returned function abandons the request. Targets without it are run through `request`.
+   */
+  readonly submit?: (
+    command: Command.Command,
+    expectation: Reply.Expectation | undefined,
+    timeoutMillis: number,
+    onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
+  ) => () => void
   /** Closes this server's connections with `quit`; the next request reconnects. */
   readonly quit: Effect.Effect<void>
 }

@@ -45,10 +45,10 @@ export class GetBatcher {
   private batches = new Map<Target, Map<string, Batch>>()
   private scheduled = false
   /** Maps an error reply to its typed failure (the surface's one mapping). */
-  private readonly check: (name: string, server: string, reply: Reply.Reply) => Effect.Effect<Reply.Reply, ReplyError>
+  private readonly replyError: (name: string, server: string, reply: Reply.Reply) => ReplyError | undefined
 
-  constructor(check: (name: string, server: string, reply: Reply.Reply) => Effect.Effect<Reply.Reply, ReplyError>) {
-    this.check = check
+  constructor(replyError: (name: string, server: string, reply: Reply.Reply) => ReplyError | undefined) {
+    this.replyError = replyError
   }
 
   /** The value of one (validated, prefixed) key, sent with the other keys asked for in the same tick. */
@@ -100,28 +100,34 @@ export class GetBatcher {
   private send(batch: Batch, keys: ReadonlyArray<string>): void {
     const { target, verb } = batch
     const command: Command.Command = { _tag: "Get", verb, keys }
-    const request = Effect.flatMap(
-      target.request(command, Reply.retrieval(keys, verb === "gets"), batch.timeoutMillis),
-      (reply) => (reply === undefined ? Effect.succeed(undefined) : this.check(verb, target.name, reply))
-    )
-    Effect.runCallbackWith(batch.context)(request, {
-      onExit: (exit) => {
-        if (Exit.isFailure(exit)) {
-          for (const key of keys) answer(batch.waiters.get(key), exit as Answer)
-          return
-        }
-        const reply = exit.value
-        const values = reply?._tag === "Values" ? reply.values : []
-        for (const value of values) {
-          const waiters = batch.waiters.get(value.key)
-          if (waiters !== undefined) {
-            answer(waiters, Exit.succeed(value))
-            batch.waiters.delete(value.key)
-          }
-        }
-        for (const key of keys) answer(batch.waiters.get(key), MISS)
+    const expectation = Reply.retrieval(keys, verb === "gets")
+    const onExit = (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => {
+      if (Exit.isFailure(exit)) {
+        for (const key of keys) answer(batch.waiters.get(key), exit as Exit.Exit<never, TransportError>)
+        return
       }
-    })
+      const reply = exit.value
+      const error = reply === undefined ? undefined : this.replyError(verb, target.name, reply)
+      if (error !== undefined) {
+        const failed: Answer = Exit.fail(error)
+        for (const key of keys) answer(batch.waiters.get(key), failed)
+        return
+      }
+      const values = reply?._tag === "Values" ? reply.values : []
+      for (const value of values) {
+        const waiters = batch.waiters.get(value.key)
+        if (waiters !== undefined) {
+          answer(waiters, Exit.succeed(value))
+          batch.waiters.delete(value.key)
+        }
+      }
+      for (const key of keys) answer(batch.waiters.get(key), MISS)
+    }
+    // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
+    if (target.submit !== undefined) target.submit(command, expectation, batch.timeoutMillis, onExit)
+    else {
+      Effect.runCallbackWith(batch.context)(target.request(command, expectation, batch.timeoutMillis), { onExit })
+    }
   }
 }
 

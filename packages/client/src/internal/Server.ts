@@ -76,20 +76,30 @@ export class Server {
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
     return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
-      const connection = this.pick()
-      if (connection !== undefined) {
-        const request = new Connection.Request(command, expectation, Date.now() + timeoutMillis, timeoutMillis, resume)
-        connection.enqueue(request)
-        return Effect.sync(() => connection.abandon(request))
-      }
-      // No open connection: connect (one attempt shared by every caller), then send, in a fiber of this call's
-      // own; interrupting the caller interrupts it.
-      const cancel = this.runCallback(
-        Effect.flatMap(this.connect(), (c) => c.request(command, expectation, timeoutMillis)),
-        resume
-      )
-      return Effect.sync(() => cancel())
+      const cancel = this.submit(command, expectation, timeoutMillis, resume)
+      return Effect.sync(cancel)
     })
+  }
+
+  /** {@link request} in callback form: `onExit` is called once; the returned function abandons the request. */
+  submit(
+    command: Command.Command,
+    expectation: Reply.Expectation | undefined,
+    timeoutMillis: number,
+    onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
+  ): () => void {
+    const connection = this.pick()
+    if (connection !== undefined) {
+      const request = new Connection.Request(command, expectation, Date.now() + timeoutMillis, timeoutMillis, onExit)
+      connection.enqueue(request)
+      return () => connection.abandon(request)
+    }
+    // No open connection: connect (one attempt shared by every caller), then send, in a fiber of this request's
+    // own; abandoning the request interrupts it.
+    return this.runCallback(
+      Effect.flatMap(this.connect(), (c) => c.request(command, expectation, timeoutMillis)),
+      onExit
+    )
   }
 
   /** The least busy open connection; starts opening another when every open one is busy and a slot is free. */
