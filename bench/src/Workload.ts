@@ -1,0 +1,334 @@
+/**
+ * The benchmark's workloads and clients: what each run does, how many operations it times, and which clients
+ * take part.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The clients, in the order they run within a round and appear as columns.
+ *
+ * @example
+ * ```ts
+ * import { clients } from "./Workload.ts"
+ * clients[0] // "effect-memcache"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const clients = ["effect-memcache", "memjs", "memcache-client", "memcached", "reference"] as const
+
+/**
+ * One client of the benchmark.
+ *
+ * @example
+ * ```ts
+ * import type { ClientId } from "./Workload.ts"
+ * const c: ClientId = "reference"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientId = (typeof clients)[number]
+
+/**
+ * A two-letter code per client, so every client's keys have the same length.
+ *
+ * @example
+ * ```ts
+ * import { clientCode } from "./Workload.ts"
+ * clientCode.memjs // "mj"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const clientCode: Record<ClientId, string> = {
+  "effect-memcache": "fx",
+  memjs: "mj",
+  "memcache-client": "mc",
+  memcached: "md",
+  reference: "rf"
+}
+
+/**
+ * What one operation of a workload is.
+ *
+ * - `get`: one get of a stored key.
+ * - `set`: one set, waiting for its reply unless `noreply`.
+ * - `getMany`: one multi-get of `batch` stored keys.
+ * - `setGet`: one set (waiting for STORED) then one get of the same key.
+ * - `burst`: `batch` gets started at once, all awaited; counted as `batch` operations.
+ *
+ * @example
+ * ```ts
+ * import type { Kind } from "./Workload.ts"
+ * const k: Kind = "get"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Kind = "get" | "set" | "getMany" | "setGet" | "burst"
+
+/**
+ * One workload: a closed loop of `ops` operations with `concurrency` in flight, after `warmup` untimed ones.
+ *
+ * @example
+ * ```ts
+ * import { workloads } from "./Workload.ts"
+ * workloads.find((w) => w.id === "W1")?.concurrency // 1
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Workload {
+  readonly id: string
+  readonly title: string
+  readonly kind: Kind
+  /** Bytes per value. */
+  readonly valueSize: number
+  /** Distinct keys the workload cycles through (all stored before timing for reads). */
+  readonly keyspace: number
+  /** Keys per operation for `getMany`, gets per burst for `burst`. */
+  readonly batch: number
+  readonly concurrency: number
+  /** memcached servers the client is given (a cluster when more than one). */
+  readonly servers: number
+  /** Operations timed (bursts for `burst`). */
+  readonly ops: number
+  /** Operations run before timing starts, to warm the JIT and the connection. */
+  readonly warmup: number
+  /** `set` only: send without waiting for a reply (this project's default). */
+  readonly noreply: boolean
+  /** What one counted operation is, for the report. */
+  readonly unit: string
+  /** The clients that run it (all when absent). */
+  readonly only?: ReadonlyArray<ClientId>
+}
+
+const KB = 1024
+
+/**
+ * Every workload, in report order. Counts are chosen so that the whole benchmark stays within about ten minutes
+ * on two cores with three rounds (see also {@link capMillis}).
+ *
+ * @example
+ * ```ts
+ * import { workloads } from "./Workload.ts"
+ * workloads.map((w) => w.id)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const workloads: ReadonlyArray<Workload> = [
+  {
+    id: "W1",
+    title: "get 100 B, 1 in flight",
+    kind: "get",
+    valueSize: 100,
+    keyspace: 1000,
+    batch: 1,
+    servers: 1,
+    concurrency: 1,
+    ops: 30_000,
+    warmup: 3_000,
+    noreply: false,
+    unit: "gets/s"
+  },
+  {
+    id: "W2",
+    title: "get 100 B, 100 in flight",
+    kind: "get",
+    valueSize: 100,
+    keyspace: 10_000,
+    batch: 1,
+    servers: 1,
+    concurrency: 100,
+    ops: 150_000,
+    warmup: 15_000,
+    noreply: false,
+    unit: "gets/s"
+  },
+  {
+    id: "W3",
+    title: "set 100 B, 100 in flight, wait for reply",
+    kind: "set",
+    valueSize: 100,
+    keyspace: 10_000,
+    batch: 1,
+    servers: 1,
+    concurrency: 100,
+    ops: 300_000,
+    warmup: 30_000,
+    noreply: false,
+    unit: "sets/s"
+  },
+  {
+    id: "W3q",
+    title: "set 100 B, 100 in flight, noreply",
+    kind: "set",
+    valueSize: 100,
+    keyspace: 10_000,
+    batch: 1,
+    servers: 1,
+    concurrency: 100,
+    ops: 400_000,
+    warmup: 40_000,
+    noreply: true,
+    unit: "sets/s",
+    only: ["effect-memcache", "reference"]
+  },
+  {
+    id: "W4",
+    title: "getMany 100 keys × 100 B, 10 in flight",
+    kind: "getMany",
+    valueSize: 100,
+    keyspace: 10_000,
+    batch: 100,
+    servers: 1,
+    concurrency: 10,
+    ops: 8_000,
+    warmup: 800,
+    noreply: false,
+    unit: "calls/s"
+  },
+  {
+    id: "W5",
+    title: "get 100 KB, 16 in flight",
+    kind: "get",
+    valueSize: 100 * KB,
+    keyspace: 64,
+    batch: 1,
+    servers: 1,
+    concurrency: 16,
+    ops: 15_000,
+    warmup: 1_500,
+    noreply: false,
+    unit: "gets/s"
+  },
+  {
+    id: "W6",
+    title: "set then get 512 KB, 1 at a time",
+    kind: "setGet",
+    valueSize: 512 * KB,
+    keyspace: 8,
+    batch: 1,
+    servers: 1,
+    concurrency: 1,
+    ops: 1_500,
+    warmup: 150,
+    noreply: false,
+    unit: "set+get pairs/s"
+  },
+  {
+    id: "W7",
+    title: "1,000 concurrent gets (burst), 100 B",
+    kind: "burst",
+    valueSize: 100,
+    keyspace: 1000,
+    batch: 1000,
+    servers: 1,
+    concurrency: 1000,
+    ops: 150,
+    warmup: 15,
+    noreply: false,
+    unit: "gets/s",
+    only: ["effect-memcache", "reference"]
+  },
+  {
+    id: "W8",
+    title: "3-server cluster getMany 100 keys × 100 B, 10 in flight",
+    kind: "getMany",
+    valueSize: 100,
+    keyspace: 10_000,
+    batch: 100,
+    servers: 3,
+    concurrency: 10,
+    ops: 8_000,
+    warmup: 800,
+    noreply: false,
+    unit: "calls/s",
+    // memcache-client's several servers are failover, not a distribution: it has no cluster to measure.
+    only: ["effect-memcache", "memjs", "memcached", "reference"]
+  }
+]
+
+/**
+ * Whether a client takes part in a workload.
+ *
+ * @example
+ * ```ts
+ * import { runsOn, workloads } from "./Workload.ts"
+ * runsOn(workloads[0]!, "memjs") // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const runsOn = (workload: Workload, client: ClientId): boolean =>
+  workload.only === undefined || workload.only.includes(client)
+
+/**
+ * The key of index `i` of a workload's keyspace for a client: the same length for every client.
+ *
+ * @example
+ * ```ts
+ * import { keyOf } from "./Workload.ts"
+ * keyOf("reference", "W1", 7) // "bench:rf:W1:000007"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const keyOf = (client: ClientId, workload: string, i: number): string =>
+  `bench:${clientCode[client]}:${workload}:${String(i).padStart(6, "0")}`
+
+/**
+ * How often an operation's reply is compared byte for byte with the expected value: every `sampleEvery`-th
+ * operation, the same operations for every client.
+ *
+ * @example
+ * ```ts
+ * import { sampleEvery } from "./Workload.ts"
+ * const sampled = (i: number) => i % sampleEvery === 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const sampleEvery = 8
+
+/**
+ * The longest a timed phase may run: a client that has not finished its operations by then starts no more, and
+ * is measured on the operations it started. Checked every {@link capCheckEvery} operations, outside the
+ * operation itself, so the check costs every client the same and nothing per operation.
+ *
+ * @example
+ * ```ts
+ * import { capMillis } from "./Workload.ts"
+ * capMillis // 5000
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const capMillis = 5000
+
+/**
+ * How often (in operations started) the time cap is checked.
+ *
+ * @example
+ * ```ts
+ * import { capCheckEvery } from "./Workload.ts"
+ * const check = (i: number) => i % capCheckEvery === 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const capCheckEvery = 64

@@ -1,0 +1,190 @@
+/**
+ * `pnpm bench`: starts a memcached, runs every (client, workload) in a fresh worker process, round after round
+ * with the clients alternating, then prints the report and writes it to bench/results.md.
+ *
+ * Environment: `BENCH_ROUNDS` (default 3), `BENCH_FILTER` (comma-separated workload ids and/or client names;
+ * e.g. `W2,W3,effect-memcache,reference`).
+ *
+ * @since 0.1.0
+ */
+
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import { fileURLToPath } from "node:url"
+import { type MemcachedProcess, startMemcached } from "./MemcachedProcess.ts"
+import { type Results, render } from "./Report.ts"
+import { takeSnapshot } from "./Snapshot.ts"
+import { type ClientId, clients, runsOn, workloads } from "./Workload.ts"
+import type { RunResult } from "./worker.ts"
+
+/** A worker that has not exited by then is killed and its run counted as an error. */
+const WORKER_KILL_MILLIS = 90_000
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
+const resultsPath = fileURLToPath(new URL("../results.md", import.meta.url))
+
+const runWorker = (
+  workerPath: string,
+  client: ClientId,
+  workload: string,
+  ports: ReadonlyArray<number>
+): Promise<RunResult> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [workerPath, client, workload, ports.join(",")], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8")
+    })
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8")
+    })
+    const timer = setTimeout(() => child.kill("SIGKILL"), WORKER_KILL_MILLIS)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      const last = stdout.trim().split("\n").pop() ?? ""
+      try {
+        resolve(JSON.parse(last) as RunResult)
+      } catch {
+        resolve({
+          client,
+          workload,
+          ops: 0,
+          capped: false,
+          elapsedMs: 0,
+          opsPerSec: 0,
+          maxRssMB: 0,
+          checks: 0,
+          failures: 0,
+          error: `worker exited (${signal ?? code}) without a result: ${stderr.trim().split("\n").slice(-3).join(" / ")}`
+        })
+      }
+    })
+  })
+
+const selection = () => {
+  const tokens = (process.env.BENCH_FILTER ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+  const unknown = tokens.filter((t) => !workloads.some((w) => w.id === t) && !clients.some((c) => c === t))
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_FILTER: unknown ${unknown.join(", ")} (workloads: ${workloads.map((w) => w.id).join(", ")}; ` +
+        `clients: ${clients.join(", ")})`
+    )
+  }
+  const pickedWorkloads = workloads.filter((w) => tokens.includes(w.id))
+  const pickedClients = clients.filter((c) => tokens.includes(c))
+  return {
+    workloads: pickedWorkloads.length > 0 ? pickedWorkloads : workloads,
+    clients: pickedClients.length > 0 ? pickedClients : clients
+  }
+}
+
+const main = async () => {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? "3")
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
+  const selected = selection()
+  const loadAverage = Os.loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")
+  const started = Date.now()
+  // Every worker of the run executes this one copy of the build, whatever is rebuilt in the tree meanwhile.
+  const snapshot = takeSnapshot(repoRoot)
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  // The first server serves every single-server workload; the others join it for cluster workloads only.
+  const serverCount = Math.max(1, ...selected.workloads.map((w) => w.servers))
+  const servers: Array<MemcachedProcess> = []
+  try {
+    for (let i = 0; i < serverCount; i++) servers.push(await startMemcached())
+  } catch (error) {
+    for (const started of servers) await started.stop()
+    snapshot.dispose()
+    throw error
+  }
+  const server = servers[0]!
+  for (const s of servers) log(`memcached ${s.version} on 127.0.0.1:${s.port} (pid ${s.pid})`)
+  log(`${rounds} round(s) of the build of ${snapshot.source}, copied to ${snapshot.workerPath}`)
+
+  const results: Results = new Map()
+  /** Cells that errored: not run again (an error usually means a hang up to the watchdog). */
+  const failed = new Set<string>()
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const workload of selected.workloads) {
+        for (const client of selected.clients) {
+          if (!runsOn(workload, client)) continue
+          const cell = `${workload.id}/${client}`
+          if (failed.has(cell)) continue
+          const ports = servers.slice(0, workload.servers).map((s) => s.port)
+          const result = await runWorker(snapshot.workerPath, client, workload.id, ports)
+          const byClient = results.get(workload.id) ?? new Map<ClientId, Array<RunResult>>()
+          results.set(workload.id, byClient)
+          byClient.set(client, [...(byClient.get(client) ?? []), result])
+          if (result.error !== undefined) failed.add(cell)
+          const verdict =
+            result.error !== undefined ? `ERROR ${result.error}` : result.invalid !== undefined ? "INVALID" : "ok"
+          log(
+            `round ${round} ${workload.id.padEnd(3)} ${client.padEnd(15)} ${result.opsPerSec.toFixed(0).padStart(8)} ` +
+              `ops/s ${result.maxRssMB.toFixed(0).padStart(4)} MB ${verdict}`
+          )
+        }
+      }
+    }
+  } finally {
+    for (const s of servers) await s.stop()
+    snapshot.dispose()
+  }
+
+  const notes = [
+    "effect-memcache: `MemcacheClient.layer({ server, itemSizeMax: 2 MB })` with its defaults (one connection, " +
+      "spans on, 2 s timeout), values as raw bytes through `withSerializer(Serializer.bytes)`, each whole run one " +
+      'Effect program: `Effect.forEach(items, op, { concurrency: N })` (`"unbounded"` inside a W7 burst). W3 and W6 ' +
+      "set with `noreply: false`; W3q with the default (noreply).",
+    "memjs 1.3.2 (binary protocol): defaults except `retries: 0`; it has no multi-get, so its W4 is 100 " +
+      "concurrent gets per call.",
+    "memcache-client 1.0.5: defaults (one connection). memcached 2.2.2: `poolSize: 1` (one connection like the " +
+      "others), `maxValue: 2 MB`.",
+    "reference: bench/src/RawClient.ts, a minimal pipelined text-protocol client on node:net (one write per tick, " +
+      "incremental Buffer parsing, a FIFO of callbacks, no validation or timeouts).",
+    "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
+      "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
+      "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
+    "W3q and W7 run only this project and the reference.",
+    "W5 (100 KB values): the reference is not the ceiling there; the server thread and the copies are, and the " +
+      "reference spends more time in full GCs than the other clients (about 30 mark-compacts a run against 2), so " +
+      "compare W5 across clients rather than by its ratio.",
+    "RSS: every worker loads the whole `effect` package (the same ballast for all), so about 100 MB is the floor " +
+      "(see the reference).",
+    "W8: three memcached processes like the first; this project through `MemcacheCluster.layer({ servers })` " +
+      "(its default rendezvous hashing), memjs and memcached with their own key hashing, the reference with " +
+      "FNV-1a modulo 3 (one multi-get per server, in parallel). memcache-client is left out: its several " +
+      "servers are failover, not a distribution."
+  ]
+  const cpus = Os.cpus()
+  const markdown = render(selected.workloads, selected.clients, results, {
+    date: new Date().toISOString(),
+    cpu: cpus[0]?.model ?? "unknown CPU",
+    cores: cpus.length,
+    node: process.version,
+    memcached: server.version,
+    memcachedCommand: server.commandLine,
+    source: snapshot.source,
+    rounds,
+    loadAverage,
+    durationSeconds: (Date.now() - started) / 1000,
+    notes
+  })
+  process.stdout.write(markdown)
+  Fs.writeFileSync(resultsPath, markdown)
+  log(`written to ${resultsPath}`)
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})
