@@ -695,13 +695,15 @@ const makeWith = <A>(
           for (const reply of replies) {
             if (reply?._tag !== "Values") return unexpected(backend.targets[0]!, name, reply)
             for (const value of reply.values) {
-              const key = value.key.slice(prefix.length)
+              const key = prefix === "" ? value.key : value.key.slice(prefix.length)
               const decoded = decode(key, value)
               if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
               found.set(key, build(key, value, decoded.success))
             }
           }
-          // The order asked for, whatever server answered first.
+          // A server answers in the order asked, so one server's answers are already in order; answers of
+          // several servers are put back in the order asked for.
+          if (parts.length === 1 || parts.every((p) => p.target === parts[0]!.target)) return Effect.succeed(found)
           const ordered = new Map<string, X>()
           for (const key of unique) {
             const x = found.get(key)

@@ -392,7 +392,9 @@ export class Decoder {
         const available = length - p
         if (this.dataTarget === undefined && available >= need) {
           // The whole block is in this chunk: hand out a view, no copy.
-          this.dataValue = chunk.subarray(p, p + need)
+          // A plain Uint8Array view: `subarray` on a Node Buffer would make a Buffer through its species
+          // constructor, which costs more and hands Buffers to callers who asked for bytes.
+          this.dataValue = new Uint8Array(chunk.buffer, chunk.byteOffset + p, need)
           p += need
           this.state = TRAILER
           this.trailerSeen = 0

@@ -17,20 +17,32 @@ import type { Target } from "./Backend.ts"
 
 type Answer = Exit.Exit<Reply.Value | undefined, TransportError | ReplyError>
 
-interface Waiter {
+/**
+ * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
+ * needs no bookkeeping: a fiber that was interrupted ignores its `resume`.
+ */
+class Waiter {
   readonly resume: (answer: Answer) => void
-  done: boolean
+  next: Waiter | undefined = undefined
+  constructor(resume: (answer: Answer) => void) {
+    this.resume = resume
+  }
 }
 
 /** The callers of one tick for one server, verb and timeout, by (prefixed) key. */
 class Batch {
-  readonly waiters = new Map<string, Array<Waiter>>()
+  readonly waiters = new Map<string, Waiter>()
   readonly target: Target
   readonly verb: "get" | "gets"
   readonly timeoutMillis: number
-  /** The first caller's services (its Clock, tracer, logger): the batch's request runs with them. */
-  readonly context: Context.Context<never>
-  constructor(target: Target, verb: "get" | "gets", timeoutMillis: number, context: Context.Context<never>) {
+  /** The first caller's services (its Clock, tracer, logger), for a target that runs requests as effects. */
+  readonly context: Context.Context<never> | undefined
+  constructor(
+    target: Target,
+    verb: "get" | "gets",
+    timeoutMillis: number,
+    context: Context.Context<never> | undefined
+  ) {
     this.target = target
     this.verb = verb
     this.timeoutMillis = timeoutMillis
@@ -42,7 +54,8 @@ const MISS: Answer = Exit.succeed(undefined)
 
 /** @internal */
 export class GetBatcher {
-  private batches = new Map<Target, Map<string, Batch>>()
+  /** This tick's batches; usually one per server, so a short list beats a keyed map. */
+  private batches: Array<Batch> = []
   private scheduled = false
   /** Maps an error reply to its typed failure (the surface's one mapping). */
   private readonly replyError: (name: string, server: string, reply: Reply.Reply) => ReplyError | undefined
@@ -58,42 +71,52 @@ export class GetBatcher {
     key: string,
     timeoutMillis: number
   ): Effect.Effect<Reply.Value | undefined, TransportError | ReplyError> {
-    return Effect.withFiber((fiber) =>
-      Effect.callback<Reply.Value | undefined, TransportError | ReplyError>((resume) => {
-        let byVerb = this.batches.get(target)
-        if (byVerb === undefined) {
-          byVerb = new Map()
-          this.batches.set(target, byVerb)
-        }
-        const id = verb === "get" ? `g${timeoutMillis}` : `s${timeoutMillis}`
-        let batch = byVerb.get(id)
-        if (batch === undefined) {
-          batch = new Batch(target, verb, timeoutMillis, fiber.context)
-          byVerb.set(id, batch)
-        }
-        const waiter: Waiter = { resume: (answer) => resume(answer), done: false }
-        const list = batch.waiters.get(key)
-        if (list === undefined) batch.waiters.set(key, [waiter])
-        else list.push(waiter)
-        if (!this.scheduled) {
-          this.scheduled = true
-          queueMicrotask(this.flush)
-        }
-        return Effect.sync(() => {
-          waiter.done = true
-        })
-      })
-    )
+    // Only a target without `submit` needs the caller's services (to run its request as an effect).
+    return target.submit !== undefined
+      ? Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, undefined, resume))
+      : Effect.withFiber((fiber) =>
+          Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, fiber.context, resume))
+        )
+  }
+
+  private add(
+    target: Target,
+    verb: "get" | "gets",
+    key: string,
+    timeoutMillis: number,
+    context: Context.Context<never> | undefined,
+    resume: (answer: Answer) => void
+  ): void {
+    let batch: Batch | undefined
+    for (const b of this.batches) {
+      if (b.target === target && b.verb === verb && b.timeoutMillis === timeoutMillis) {
+        batch = b
+        break
+      }
+    }
+    if (batch === undefined) {
+      batch = new Batch(target, verb, timeoutMillis, context)
+      this.batches.push(batch)
+    }
+    const waiter = new Waiter(resume)
+    const first = batch.waiters.get(key)
+    if (first === undefined) batch.waiters.set(key, waiter)
+    else {
+      waiter.next = first.next
+      first.next = waiter
+    }
+    if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(this.flush)
+    }
   }
 
   private readonly flush = () => {
     this.scheduled = false
     const batches = this.batches
-    this.batches = new Map()
-    for (const byVerb of batches.values()) {
-      for (const batch of byVerb.values()) {
-        for (const keys of Command.splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
-      }
+    this.batches = []
+    for (const batch of batches) {
+      for (const keys of Command.splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
     }
   }
 
@@ -115,9 +138,9 @@ export class GetBatcher {
       }
       const values = reply?._tag === "Values" ? reply.values : []
       for (const value of values) {
-        const waiters = batch.waiters.get(value.key)
-        if (waiters !== undefined) {
-          answer(waiters, Exit.succeed(value))
+        const waiter = batch.waiters.get(value.key)
+        if (waiter !== undefined) {
+          answer(waiter, Exit.succeed(value))
           batch.waiters.delete(value.key)
         }
       }
@@ -126,16 +149,11 @@ export class GetBatcher {
     // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
     if (target.submit !== undefined) target.submit(command, expectation, batch.timeoutMillis, onExit)
     else {
-      Effect.runCallbackWith(batch.context)(target.request(command, expectation, batch.timeoutMillis), { onExit })
+      Effect.runCallbackWith(batch.context!)(target.request(command, expectation, batch.timeoutMillis), { onExit })
     }
   }
 }
 
-const answer = (waiters: Array<Waiter> | undefined, exit: Answer) => {
-  if (waiters === undefined) return
-  for (const waiter of waiters) {
-    if (waiter.done) continue
-    waiter.done = true
-    waiter.resume(exit)
-  }
+const answer = (first: Waiter | undefined, exit: Answer) => {
+  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(exit)
 }
