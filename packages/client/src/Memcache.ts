@@ -524,6 +524,15 @@ const makeWith = <A>(
     readonly keys: ReadonlyArray<string>
   }
   const planGets = (name: "get" | "gets", unique: ReadonlyArray<string>, o: CallOptions | undefined) => {
+    if (single !== undefined) {
+      const full = prefix === "" ? unique : unique.map((k) => prefix + k)
+      // A line that surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit) needs no byte count of each key.
+      let units = 8
+      for (const key of full) units += key.length + 1
+      if (units * 3 <= Command.MAX_GET_LINE_LENGTH) {
+        return [{ target: single, command: { _tag: "Get", verb: name, keys: full } as Command.Command, keys: full }]
+      }
+    }
     const groups = new Map<Target, Array<string>>()
     for (const key of unique) {
       const target = targetOf(key, o)
@@ -689,7 +698,9 @@ const makeWith = <A>(
       if (invalid !== undefined) return Effect.fail(invalid)
       const timeout = timeoutOf(o)
       return Effect.flatMap(
-        Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
+        parts.length === 1
+          ? Effect.map(send(name, parts[0]!.target, parts[0]!.command, timeout), (reply) => [reply])
+          : Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
         (replies): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
           const found = new Map<string, X>()
           for (const reply of replies) {
