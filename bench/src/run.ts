@@ -155,6 +155,8 @@ const main = async () => {
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
     "W3q and W7 run only this project and the reference.",
+    "W2 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into multi-key " +
+      "gets (its automatic batching); the reference sends one `get` per call, so it is no ceiling there.",
     "W5 (100 KB values): the reference is not the ceiling there; the server thread and the copies are, and the " +
       "reference spends more time in full GCs than the other clients (about 30 mark-compacts a run against 2), so " +
       "compare W5 across clients rather than by its ratio.",
