@@ -248,6 +248,29 @@ export interface PartialHits<A> {
 }
 
 /**
+ * The outcome of a multi-key write asked for as a partial result: per server, the failure of its part as data,
+ * instead of one failure for the whole call.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const complete = (r: Memcache.PartialWrites) => r.failures.size === 0 && r.failedKeys.length === 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PartialWrites {
+  /** Per server (its name): the transport or reply error of a key sent to it. One failure per server. */
+  readonly failures: ReadonlyMap<string, TransportError | ReplyError>
+  /**
+   * The keys not written, in the order given: those of failed servers, and for `setManyPartial` also those the
+   * server did not store (`NOT_STORED`).
+   */
+  readonly failedKeys: ReadonlyArray<string>
+}
+
+/**
  * Every memcached command, with values of type `A` (the serializer's type). pymemcache's method names in
  * camelCase. Misses and NOT_STORED / EXISTS / NOT_FOUND are values (`Option`, `boolean`, {@link CasResult}).
  *
@@ -297,7 +320,11 @@ export interface MemcacheShape<A> {
   ) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
   /** `true` when stored (always `true` with noreply). */
   readonly set: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
-  /** Stores every entry; returns the keys that were not stored (none with noreply). */
+  /**
+   * Stores every entry; returns the keys the server did not store (`NOT_STORED`, or an error reply such as
+   * `SERVER_ERROR object too large`); none with noreply. A transport failure fails the call: `setManyPartial`
+   * keeps it as data.
+   */
   readonly setMany: (
     entries: Iterable<readonly [string, A]>,
     options?: StoreOptions
@@ -315,6 +342,16 @@ export interface MemcacheShape<A> {
   /** `true` when deleted, `false` when not found (always `true` with noreply). */
   readonly delete: (key: string, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
   readonly deleteMany: (keys: Iterable<string>, options?: NoreplyOptions) => Effect.Effect<void, KeyError>
+  /** `setMany`, with each server's failure as data (see {@link PartialWrites}); only refused input fails it. */
+  readonly setManyPartial: (
+    entries: Iterable<readonly [string, A]>,
+    options?: StoreOptions
+  ) => Effect.Effect<PartialWrites, MemcacheIllegalInputError | MemcacheSerializationError>
+  /** `deleteMany`, with each server's failure as data (see {@link PartialWrites}); only refused input fails it. */
+  readonly deleteManyPartial: (
+    keys: Iterable<string>,
+    options?: NoreplyOptions
+  ) => Effect.Effect<PartialWrites, MemcacheIllegalInputError>
   /** The new value, or `None` when the key does not exist (and always `None` with noreply). */
   readonly incr: (
     key: string,
@@ -890,42 +927,116 @@ const makeWith = <A>(
   const cas = (key: string, value: A, unique: bigint, o?: StoreOptions) =>
     instrument("cas", true, storeWith("cas", key, value, o, unique, interpretCas))
 
+  /** setMany's commands: every value serialized and every command checked before any of it is sent. */
+  const setCommands = (
+    list: ReadonlyArray<readonly [string, A]>,
+    o: StoreOptions | undefined
+  ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError | MemcacheSerializationError> =>
+    Effect.flatMap(
+      Effect.suspend(() => {
+        const exptime = exptimeNow(o)
+        return exptime === undefined ? exptimeOf(o!.ttl!) : Effect.succeed(exptime)
+      }),
+      (
+        exptime
+      ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError | MemcacheSerializationError> => {
+        const commands: Array<[string, Command.Command]> = []
+        for (const [key, value] of list) {
+          const command = storeCommand("set", key, value, o, 0n, exptime)
+          if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
+          commands.push([key, command])
+        }
+        const invalid = refused(
+          "setMany",
+          commands.map(([, command]) => command)
+        )
+        return invalid === undefined ? Effect.succeed(commands) : Effect.fail(invalid)
+      }
+    )
+
   const setMany = (entries: Iterable<readonly [string, A]>, o?: StoreOptions) => {
     const list = Array.from(entries)
     return instrument(
       "setMany",
       false,
-      Effect.flatMap(
-        Effect.suspend(() => {
-          const exptime = exptimeNow(o)
-          return exptime === undefined ? exptimeOf(o!.ttl!) : Effect.succeed(exptime)
-        }),
-        (exptime): Effect.Effect<ReadonlyArray<string>, ValueError> => {
-          // Serialize and check the whole batch before any of it is sent.
-          const commands: Array<[string, Command.Command]> = []
-          for (const [key, value] of list) {
-            const command = storeCommand("set", key, value, o, 0n, exptime)
-            if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
-            commands.push([key, command])
-          }
-          const invalid = refused(
-            "setMany",
-            commands.map(([, command]) => command)
-          )
-          if (invalid !== undefined) return Effect.fail(invalid)
-          const timeout = timeoutOf(o)
-          return Effect.map(
-            Effect.forEach(
-              commands,
-              ([key, command]) =>
+      Effect.flatMap(setCommands(list, o), (commands) => {
+        const timeout = timeoutOf(o)
+        return Effect.map(
+          Effect.forEach(
+            commands,
+            ([key, command]) =>
+              // A key the server refused (NOT_STORED, or an error reply such as SERVER_ERROR object too large)
+              // is a failed key; a transport failure fails the call (setManyPartial keeps it as data).
+              Effect.catchIf(
                 Effect.map(send("set", targetOf(key, o), command, timeout), (reply) =>
                   reply === undefined || reply._tag === "Stored" ? undefined : key
                 ),
-              { concurrency: "unbounded" }
-            ),
-            (failed) => failed.filter((k): k is string => k !== undefined)
+                isReplyError,
+                () => Effect.succeed(key)
+              ),
+            { concurrency: "unbounded" }
+          ),
+          (failed) => failed.filter((k): k is string => k !== undefined)
+        )
+      }),
+      list.length
+    )
+  }
+
+  /**
+   * Sends every command at once, each retried on its own; a failure is kept, per server, as data. `written`
+   * says whether a reply means the key was written.
+   */
+  const writeEach = (
+    name: string,
+    commands: ReadonlyArray<readonly [string, Command.Command]>,
+    o: NoreplyOptions | undefined,
+    written: (reply: Reply.Reply | undefined) => boolean
+  ): Effect.Effect<PartialWrites> => {
+    const timeout = timeoutOf(o)
+    return Effect.map(
+      Effect.forEach(
+        commands,
+        ([key, command]) => {
+          const target = targetOf(key, o)
+          return Effect.result(
+            retrying(
+              name === "delete",
+              sendWith(name, target, command, timeout, (reply) => Effect.succeed(written(reply)))
+            )
           )
-        }
+        },
+        { concurrency: "unbounded" }
+      ),
+      (results): PartialWrites => {
+        const failures = new Map<string, TransportError | ReplyError>()
+        const failedKeys: Array<string> = []
+        results.forEach((result, i) => {
+          const key = commands[i]![0]
+          if (Result.isSuccess(result)) {
+            if (!result.success) failedKeys.push(key)
+            return
+          }
+          // Validated before sending, so only transport and reply errors are left here.
+          const error = result.failure as TransportError | ReplyError
+          const server = targetOf(key, o).name
+          const known = failures.get(server)
+          if (known === undefined || (known._tag === "MemcacheConnectionError" && known.reason === "aborted"))
+            failures.set(server, error)
+          failedKeys.push(key)
+        })
+        return { failures, failedKeys }
+      }
+    )
+  }
+
+  const setManyPartial = (entries: Iterable<readonly [string, A]>, o?: StoreOptions) => {
+    const list = Array.from(entries)
+    return instrument(
+      "setManyPartial",
+      false,
+      Effect.flatMap(setCommands(list, o), (commands) =>
+        writeEach("set", commands, o, (reply) => reply === undefined || reply._tag === "Stored")
       ),
       list.length
     )
@@ -948,28 +1059,47 @@ const makeWith = <A>(
       })
     )
 
+  /** deleteMany's commands, every key checked before any is sent. */
+  const deleteCommands = (
+    list: ReadonlyArray<string>,
+    o: NoreplyOptions | undefined
+  ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError> =>
+    Effect.suspend(() => {
+      const noreply = o?.noreply ?? defaultNoreply
+      const commands = list.map((key): [string, Command.Command] => [
+        key,
+        { _tag: "Delete", key: prefix + key, noreply }
+      ])
+      const invalid = refused(
+        "deleteMany",
+        commands.map(([, command]) => command)
+      )
+      return invalid === undefined ? Effect.succeed(commands) : Effect.fail(invalid)
+    })
+
   const deleteMany = (keys: Iterable<string>, o?: NoreplyOptions) => {
     const list = Array.from(new Set(keys))
     return instrument(
       "deleteMany",
       true,
-      Effect.suspend(() => {
-        const noreply = o?.noreply ?? defaultNoreply
-        const commands = list.map((key): [string, Command.Command] => [
-          key,
-          { _tag: "Delete", key: prefix + key, noreply }
-        ])
-        const invalid = refused(
-          "deleteMany",
-          commands.map(([, command]) => command)
-        )
-        if (invalid !== undefined) return Effect.fail(invalid)
+      Effect.flatMap(deleteCommands(list, o), (commands) => {
         const timeout = timeoutOf(o)
         return Effect.forEach(commands, ([key, command]) => send("delete", targetOf(key, o), command, timeout), {
           concurrency: "unbounded",
           discard: true
         })
       }),
+      list.length
+    )
+  }
+
+  const deleteManyPartial = (keys: Iterable<string>, o?: NoreplyOptions) => {
+    const list = Array.from(new Set(keys))
+    return instrument(
+      "deleteManyPartial",
+      true,
+      // DELETED and NOT_FOUND both leave the key gone.
+      Effect.flatMap(deleteCommands(list, o), (commands) => writeEach("delete", commands, o, () => true)),
       list.length
     )
   }
@@ -1147,6 +1277,8 @@ const makeWith = <A>(
     cas,
     delete: del,
     deleteMany,
+    setManyPartial,
+    deleteManyPartial,
     incr: arithmetic("incr"),
     decr: arithmetic("decr"),
     touch,
@@ -1231,6 +1363,9 @@ const checkReply = (command: string, server: string, reply: Reply.Reply): Effect
   const error = replyError(command, server, reply)
   return error === undefined ? Effect.succeed(reply) : Effect.fail(error)
 }
+
+const REPLY_ERROR_TAGS = new Set(["MemcacheUnknownCommandError", "MemcacheClientError", "MemcacheServerError"])
+const isReplyError = (e: { readonly _tag: string }): boolean => REPLY_ERROR_TAGS.has(e._tag)
 
 const TRANSPORT_TAGS = new Set([
   "MemcacheTimeoutError",
