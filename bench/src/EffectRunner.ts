@@ -101,7 +101,7 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
   const servers = ports.map((port) => `127.0.0.1:${port}`)
   const layer =
     servers.length === 1
-      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax })
+      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, batching: workload.batching ?? true })
       : MemcacheCluster.layer({ servers, itemSizeMax })
   return Effect.runPromise(Effect.provide(program, layer)).then(
     ({ done, elapsedMs }): Measurement => ({

@@ -108,6 +108,8 @@ export interface Workload {
   readonly unit: string
   /** The clients that run it (all when absent). */
   readonly only?: ReadonlyArray<ClientId>
+  /** This project only: its automatic batching of concurrent gets (default on, as for its users). */
+  readonly batching?: boolean
 }
 
 const KB = 1024
@@ -239,6 +241,22 @@ export const workloads: ReadonlyArray<Workload> = [
     noreply: false,
     unit: "gets/s",
     only: ["effect-memcache", "reference"]
+  },
+  {
+    id: "W7u",
+    title: "W7 with this project's batching turned off",
+    kind: "burst",
+    valueSize: 100,
+    keyspace: 1000,
+    batch: 1000,
+    servers: 1,
+    concurrency: 1000,
+    ops: 150,
+    warmup: 15,
+    noreply: false,
+    unit: "gets/s",
+    only: ["effect-memcache", "reference"],
+    batching: false
   },
   {
     id: "W8",

@@ -142,7 +142,7 @@ const main = async () => {
 
   const notes = [
     "effect-memcache: `MemcacheClient.layer({ server, itemSizeMax: 2 MB })` with its defaults (one connection, " +
-      "spans on, 2 s timeout), values as raw bytes through `withSerializer(Serializer.bytes)`, each whole run one " +
+      "spans on, batching on, 2 s timeout), values as raw bytes through `withSerializer(Serializer.bytes)`, each whole run one " +
       'Effect program: `Effect.forEach(items, op, { concurrency: N })` (`"unbounded"` inside a W7 burst). W3 and W6 ' +
       "set with `noreply: false`; W3q with the default (noreply).",
     "memjs 1.3.2 (binary protocol): defaults except `retries: 0`; it has no multi-get, so its W4 is 100 " +
@@ -154,7 +154,8 @@ const main = async () => {
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
-    "W3q and W7 run only this project and the reference.",
+    "W3q, W7 and W7u run only this project and the reference. W7u is W7 with this project's batching turned off " +
+      "(`batching: false`): W7 / W7u is what batching is worth.",
     "W2 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into multi-key " +
       "gets (its automatic batching); the reference sends one `get` per call, so it is no ceiling there.",
     "W5 (100 KB values): the reference is not the ceiling there; the server thread and the copies are, and the " +
