@@ -5,44 +5,14 @@
  * documented timeout and connectTimeout defaults are the ones in force.
  */
 import { execFileSync } from "node:child_process"
-import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient } from "@effect-memcache/client"
 import { Context, Effect, Exit, Layer, Logger, Option, Schedule, Scope } from "effect"
-import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
-import { freePort, type MemcachedServer, useMemcached } from "../../../testing/Memcached.ts"
+import { freePort, useMemcached } from "../../../testing/Memcached.ts"
+import { silentListener as listener, acquireProxy as proxyTo } from "../../../testing/Scoped.ts"
 
-const proxyTo = (server: MemcachedServer): Effect.Effect<FaultProxy, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target: server })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
-
-/** A TCP listener that accepts connections and never says a word. */
-const silentListener: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
-  Effect.promise(
-    () =>
-      new Promise<{ server: net.Server; sockets: Set<net.Socket>; address: string }>((resolve) => {
-        const sockets = new Set<net.Socket>()
-        const server = net.createServer((socket) => {
-          sockets.add(socket)
-          socket.on("error", () => {})
-          socket.on("close", () => sockets.delete(socket))
-        })
-        server.listen({ port: 0, host: "127.0.0.1" }, () =>
-          resolve({ server, sockets, address: `127.0.0.1:${(server.address() as net.AddressInfo).port}` })
-        )
-      })
-  ),
-  ({ server, sockets }) =>
-    Effect.promise(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy()
-          server.close(() => resolve())
-        })
-    )
-).pipe(Effect.map(({ address }) => address))
+/** The address of a listener that accepts and never answers. */
+const silentListener = Effect.map(listener, (l) => l.address)
 
 /** Polls `f` until it holds (at most ~2 s). */
 const eventually = (f: () => boolean) =>

@@ -6,14 +6,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheMemory } from "@effect-memcache/client"
 import { Cause, Effect, Exit, Fiber, Option } from "effect"
-import { startFaultProxy } from "../../../testing/FaultProxy.ts"
-import { type MemcachedServer, useMemcached } from "../../../testing/Memcached.ts"
-
-const acquireProxy = (target: MemcachedServer) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
+import { useMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy } from "../../../testing/Scoped.ts"
 
 /** The request lines a client sent that start with `verb `. */
 const requestLines = (data: Buffer, verb: string): Array<string> =>

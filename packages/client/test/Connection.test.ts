@@ -8,16 +8,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
 import { Command, type Reply } from "@effect-memcache/protocol"
 import { Effect, Exit, Fiber, Logger, Option } from "effect"
-import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
-import { type MemcachedServer, rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import type { FaultProxy } from "../../../testing/FaultProxy.ts"
+import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy } from "../../../testing/Scoped.ts"
 import * as Address from "../src/internal/Address.ts"
 import * as Connection from "../src/internal/Connection.ts"
-
-const acquireProxy = (target: MemcachedServer) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
 
 const closed = new MemcacheError.MemcacheConnectionError({ server: "test", reason: "closed", detail: "test over" })
 

@@ -7,28 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { type Memcache, MemcacheClient, type MemcacheError } from "@effect-memcache/client"
 import { Cause, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import fc from "fast-check"
-import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
-import {
-  type MemcachedOptions,
-  type MemcachedServer,
-  startMemcached,
-  useMemcached
-} from "../../../testing/Memcached.ts"
+import type { FaultProxy } from "../../../testing/FaultProxy.ts"
+import { useMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy, acquireServer } from "../../../testing/Scoped.ts"
 
 type Client = Memcache.MemcacheShape<Memcache.Value>
-
-const acquireProxy = (target: MemcachedServer) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
-
-/** A memcached of the test's own, for faults that would disturb other tests (SIGSTOP, kill -9, `-I`). */
-const acquireServer = (options?: MemcachedOptions) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startMemcached(options)),
-    (server) => Effect.promise(() => server.stop())
-  )
 
 /** Retries until the client has recovered on its own (the reconnect backoff included); no timing is asserted. */
 const eventually = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>

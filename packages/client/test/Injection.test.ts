@@ -7,8 +7,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Memcache, MemcacheClient } from "@effect-memcache/client"
 import { Effect, Option } from "effect"
-import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
+import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy } from "../../../testing/Scoped.ts"
 
 type Client = Memcache.MemcacheShape<Memcache.Value>
 
@@ -69,12 +70,6 @@ const CALLS: ReadonlyArray<readonly [string, (m: Client, key: string) => Effect.
   ["touch", (m, k) => m.touch(k, "1 minute")],
   ["touch (acknowledged)", (m, k) => m.touch(k, "1 minute", { noreply: false })]
 ]
-
-const acquireProxy = (target: { readonly host: string; readonly port: number }) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
 
 const SENTINEL = "injection:sentinel"
 

@@ -7,12 +7,10 @@ import { Memcache, MemcacheClient, Serializer } from "@effect-memcache/client"
 import { Effect, Option, Schema } from "effect"
 import { startFaultProxy } from "../../../testing/FaultProxy.ts"
 import { type MemcachedServer, rawCommand, startMemcached, useMemcached } from "../../../testing/Memcached.ts"
+import { rawGet } from "../../../testing/Scoped.ts"
 
 const text = (b: Buffer) => b.toString("latin1")
 const raw = (server: MemcachedServer, line: string) => Effect.promise(() => rawCommand(server, line).then(text))
-const rawGet = (server: MemcachedServer, key: string) =>
-  Effect.promise(() => rawCommand(server, `get ${key}\r\n`, { until: (b) => text(b).endsWith("END\r\n") }).then(text))
-
 /** The remaining ttl of `key` as the server reports it (`mg <key> t`): -1 for never, undefined for a miss. */
 const ttlOf = (server: MemcachedServer, key: string) =>
   Effect.map(raw(server, `mg ${key} t\r\n`), (line) => {

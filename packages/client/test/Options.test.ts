@@ -1,63 +1,18 @@
-/**
- * The layer's options, each observed where it matters: on the server (`rawCommand`), on the wire (a FaultProxy's
- * `clientData()`), or through a fault the proxy injects.
- */
-import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, Serializer } from "@effect-memcache/client"
-import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Schedule, type Scope } from "effect"
-import { type FaultMode, type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
-import { freePort, type MemcachedServer, rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import type { FaultProxy } from "../../../testing/FaultProxy.ts"
+import { freePort, rawCommand, useMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy as proxyTo, rawGet, silentListener } from "../../../testing/Scoped.ts"
 
 const text = (b: Buffer) => b.toString("latin1")
-const rawGet = (server: MemcachedServer, key: string) =>
-  Effect.promise(() => rawCommand(server, `get ${key}\r\n`, { until: (b) => text(b).endsWith("END\r\n") }).then(text))
-
 /** A FaultProxy in front of `server`, closed with the test's scope. */
-const proxyTo = (server: MemcachedServer, mode?: FaultMode): Effect.Effect<FaultProxy, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy({ target: server, ...(mode === undefined ? {} : { mode }) })),
-    (proxy) => Effect.promise(() => proxy.close())
-  )
-
 /** What clients sent through `proxy`, once `done` holds of it (or after 2 s, to fail the test's assertion). */
 const arrived = (proxy: FaultProxy, done: (data: string) => boolean) =>
   Effect.promise(async () => {
     for (let i = 0; i < 200 && !done(text(proxy.clientData())); i++) await new Promise((r) => setTimeout(r, 10))
     return text(proxy.clientData())
   })
-
-/** A TCP listener that accepts connections and never says a word, closed with the test's scope. */
-const silentListener: Effect.Effect<{ readonly address: string; readonly accepted: () => number }, never, Scope.Scope> =
-  Effect.acquireRelease(
-    Effect.promise(
-      () =>
-        new Promise<{ server: net.Server; sockets: Set<net.Socket>; address: string; accepted: () => number }>(
-          (resolve) => {
-            const sockets = new Set<net.Socket>()
-            let accepted = 0
-            const server = net.createServer((socket) => {
-              accepted++
-              sockets.add(socket)
-              socket.on("error", () => {})
-              socket.on("close", () => sockets.delete(socket))
-            })
-            server.listen({ port: 0, host: "127.0.0.1" }, () => {
-              const port = (server.address() as net.AddressInfo).port
-              resolve({ server, sockets, address: `127.0.0.1:${port}`, accepted: () => accepted })
-            })
-          }
-        )
-    ),
-    ({ server, sockets }) =>
-      Effect.promise(
-        () =>
-          new Promise<void>((resolve) => {
-            for (const s of sockets) s.destroy()
-            server.close(() => resolve())
-          })
-      )
-  )
 
 describe("options", () => {
   const server = useMemcached()
