@@ -14,6 +14,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
@@ -534,13 +535,20 @@ const makeWith = <A>(
     if (invalid !== undefined) {
       return Effect.fail(new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason }))
     }
-    return Effect.flatMap(
-      target.request(command, Command.expectation(command), timeoutMillis),
-      (reply): Effect.Effect<X, E | KeyError> => {
-        const error = reply === undefined ? undefined : replyError(name, target.name, reply)
-        return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
-      }
-    )
+    const expectation = Command.expectation(command)
+    const handle = (reply: Reply.Reply | undefined): Effect.Effect<X, E | KeyError> => {
+      const error = reply === undefined ? undefined : replyError(name, target.name, reply)
+      return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
+    }
+    const submit = target.submit
+    if (submit === undefined) return Effect.flatMap(target.request(command, expectation, timeoutMillis), handle)
+    // Straight onto the connection, the reply interpreted in the completion itself: no continuation per call.
+    return Effect.callback<X, E | KeyError>((resume) => {
+      const cancel = submit(command, expectation, timeoutMillis, (exit) =>
+        resume(exit._tag === "Success" ? handle(exit.value) : (exit as Exit.Exit<never, TransportError>))
+      )
+      return Effect.sync(cancel)
+    })
   }
 
   /** The first refused input among `commands`, so a batch is checked whole before any of it is sent. */

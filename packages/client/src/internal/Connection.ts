@@ -75,6 +75,11 @@ export class Request {
 
 const SYNC_REQUEST_RESUME = () => {}
 
+/** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
+const SHARED_EXITS = new Map<Reply.Reply, Exit.Exit<Reply.Reply>>(
+  Object.values(Reply.replies).map((reply) => [reply, Exit.succeed(reply)])
+)
+
 /** A FIFO over an array with a moving head: push/shift without `Array#shift`'s O(n) moves. */
 class Fifo<A> {
   private items: Array<A | undefined> = []
@@ -355,7 +360,7 @@ export class Connection {
     if (request === undefined) return // the decoder only completes what was expected
     if (request.state === State.Written) {
       request.state = State.Done
-      request.resume(Exit.succeed(reply))
+      request.resume(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
     }
     if (this.queued.size > 0 && !this.flushScheduled) {
       this.flushScheduled = true
