@@ -688,8 +688,11 @@ const makeWith = <A>(
             new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
           )
         }
-        return Effect.flatMap(
-          batcher.get(targetOf(key, o), name, full, timeoutOf(o)),
+        return batcher.get(
+          targetOf(key, o),
+          name,
+          full,
+          timeoutOf(o),
           (value): Effect.Effect<Option.Option<X>, ValueError> => {
             if (value === undefined) return Effect.succeedNone
             const decoded = decode(key, value)

@@ -15,17 +15,22 @@ import * as Exit from "effect/Exit"
 import type { ReplyError, TransportError } from "../MemcacheError.ts"
 import type { Target } from "./Backend.ts"
 
-type Answer = Exit.Exit<Reply.Value | undefined, TransportError | ReplyError>
-
 /**
  * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
  * needs no bookkeeping: a fiber that was interrupted ignores its `resume`.
  */
 class Waiter {
-  readonly resume: (answer: Answer) => void
+  /** The caller's fiber, resumed with the effect its answer maps to. */
+  readonly resume: (effect: Effect.Effect<unknown, unknown>) => void
+  /** What the caller makes of a value (or a miss), applied in the completion: no continuation per caller. */
+  readonly onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
   next: Waiter | undefined = undefined
-  constructor(resume: (answer: Answer) => void) {
+  constructor(
+    resume: (effect: Effect.Effect<unknown, unknown>) => void,
+    onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
+  ) {
     this.resume = resume
+    this.onValue = onValue
   }
 }
 
@@ -50,8 +55,6 @@ class Batch {
   }
 }
 
-const MISS: Answer = Exit.succeed(undefined)
-
 /** @internal */
 export class GetBatcher {
   /** This tick's batches; usually one per server, so a short list beats a keyed map. */
@@ -64,18 +67,24 @@ export class GetBatcher {
     this.replyError = replyError
   }
 
-  /** The value of one (validated, prefixed) key, sent with the other keys asked for in the same tick. */
-  get(
+  /**
+   * The value of one (validated, prefixed) key, sent with the other keys asked for in the same tick, as
+   * `onValue` makes it (`undefined` for a miss).
+   */
+  get<X, E>(
     target: Target,
     verb: "get" | "gets",
     key: string,
-    timeoutMillis: number
-  ): Effect.Effect<Reply.Value | undefined, TransportError | ReplyError> {
+    timeoutMillis: number,
+    onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>
+  ): Effect.Effect<X, E | TransportError | ReplyError> {
     // Only a target without `submit` needs the caller's services (to run its request as an effect).
     return target.submit !== undefined
-      ? Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, undefined, resume))
+      ? Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, undefined, resume as never, onValue))
       : Effect.withFiber((fiber) =>
-          Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, fiber.context, resume))
+          Effect.callback((resume) =>
+            this.add(target, verb, key, timeoutMillis, fiber.context, resume as never, onValue)
+          )
         )
   }
 
@@ -85,7 +94,8 @@ export class GetBatcher {
     key: string,
     timeoutMillis: number,
     context: Context.Context<never> | undefined,
-    resume: (answer: Answer) => void
+    resume: (effect: Effect.Effect<unknown, unknown>) => void,
+    onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
   ): void {
     let batch: Batch | undefined
     for (const b of this.batches) {
@@ -98,7 +108,7 @@ export class GetBatcher {
       batch = new Batch(target, verb, timeoutMillis, context)
       this.batches.push(batch)
     }
-    const waiter = new Waiter(resume)
+    const waiter = new Waiter(resume, onValue)
     const first = batch.waiters.get(key)
     if (first === undefined) batch.waiters.set(key, waiter)
     else {
@@ -126,25 +136,25 @@ export class GetBatcher {
     const expectation = Reply.retrieval(keys, verb === "gets")
     const onExit = (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => {
       if (Exit.isFailure(exit)) {
-        for (const key of keys) answer(batch.waiters.get(key), exit as Exit.Exit<never, TransportError>)
+        for (const key of keys) fail(batch.waiters.get(key), exit as Exit.Exit<never, TransportError>)
         return
       }
       const reply = exit.value
       const error = reply === undefined ? undefined : this.replyError(verb, target.name, reply)
       if (error !== undefined) {
-        const failed: Answer = Exit.fail(error)
-        for (const key of keys) answer(batch.waiters.get(key), failed)
+        const failed = Exit.fail(error)
+        for (const key of keys) fail(batch.waiters.get(key), failed)
         return
       }
       const values = reply?._tag === "Values" ? reply.values : []
       for (const value of values) {
         const waiter = batch.waiters.get(value.key)
         if (waiter !== undefined) {
-          answer(waiter, Exit.succeed(value))
+          answer(waiter, value)
           batch.waiters.delete(value.key)
         }
       }
-      for (const key of keys) answer(batch.waiters.get(key), MISS)
+      for (const key of keys) answer(batch.waiters.get(key), undefined)
     }
     // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
     if (target.submit !== undefined) target.submit(command, expectation, batch.timeoutMillis, onExit)
@@ -154,6 +164,10 @@ export class GetBatcher {
   }
 }
 
-const answer = (first: Waiter | undefined, exit: Answer) => {
+const answer = (first: Waiter | undefined, value: Reply.Value | undefined) => {
+  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(waiter.onValue(value))
+}
+
+const fail = (first: Waiter | undefined, exit: Exit.Exit<never, TransportError | ReplyError>) => {
   for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(exit)
 }
