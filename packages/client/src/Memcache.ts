@@ -745,31 +745,35 @@ const makeWith = <A>(
       )
       if (invalid !== undefined) return Effect.fail(invalid)
       const timeout = timeoutOf(o)
-      return Effect.flatMap(
-        parts.length === 1
-          ? Effect.map(send(name, parts[0]!.target, parts[0]!.command, timeout), (reply) => [reply])
-          : Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
-        (replies): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
-          const found = new Map<string, X>()
-          for (const reply of replies) {
-            if (reply?._tag !== "Values") return unexpected(backend.targets[0]!, name, reply)
-            for (const value of reply.values) {
-              const key = prefix === "" ? value.key : value.key.slice(prefix.length)
-              const decoded = decode(key, value)
-              if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
-              found.set(key, build(key, value, decoded.success))
-            }
+      const collect = (
+        replies: ReadonlyArray<Reply.Reply | undefined>
+      ): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
+        const found = new Map<string, X>()
+        for (const reply of replies) {
+          if (reply?._tag !== "Values") return unexpected(backend.targets[0]!, name, reply)
+          for (const value of reply.values) {
+            const key = prefix === "" ? value.key : value.key.slice(prefix.length)
+            const decoded = decode(key, value)
+            if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+            found.set(key, build(key, value, decoded.success))
           }
-          // A server answers in the order asked, so one server's answers are already in order; answers of
-          // several servers are put back in the order asked for.
-          if (parts.length === 1 || parts.every((p) => p.target === parts[0]!.target)) return Effect.succeed(found)
-          const ordered = new Map<string, X>()
-          for (const key of unique) {
-            const x = found.get(key)
-            if (x !== undefined) ordered.set(key, x)
-          }
-          return Effect.succeed(ordered as ReadonlyMap<string, X>)
         }
+        // A server answers in the order asked, so one server's answers are already in order; answers of
+        // several servers are put back in the order asked for.
+        if (parts.length === 1 || parts.every((p) => p.target === parts[0]!.target)) return Effect.succeed(found)
+        const ordered = new Map<string, X>()
+        for (const key of unique) {
+          const x = found.get(key)
+          if (x !== undefined) ordered.set(key, x)
+        }
+        return Effect.succeed(ordered as ReadonlyMap<string, X>)
+      }
+      // One part (the common case): the reply is collected in the request's completion.
+      if (parts.length === 1)
+        return sendWith(name, parts[0]!.target, parts[0]!.command, timeout, (reply) => collect([reply]))
+      return Effect.flatMap(
+        Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
+        collect
       )
     })
     if (ignoreErrors) {
