@@ -79,6 +79,16 @@ const freePort = Effect.callback<number>((resume) => {
   })
 })
 
+/** Succeeds once something accepts TCP connections on the loopback `port`. */
+const accepts = (port: number) =>
+  Effect.callback<void, Error>((resume) => {
+    const socket = Net.connect({ port, host: "127.0.0.1" }, () => {
+      socket.destroy()
+      resume(Effect.void)
+    })
+    socket.once("error", (error) => resume(Effect.fail(error)))
+  })
+
 /** Starts memcached as a child process for the life of the program. */
 const localMemcached = Layer.unwrap(
   Effect.gen(function* () {
@@ -91,13 +101,9 @@ const localMemcached = Layer.unwrap(
       )
     )
     yield* Console.log(`--memcached: started memcached on 127.0.0.1:${port}`)
-    const layer = MemcacheClient.layer({ server: `127.0.0.1:${port}` })
-    // Wait until it accepts connections.
-    yield* Memcache.Memcache.use((m) => m.version()).pipe(
-      Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo({ times: 100 }))),
-      Effect.provide(layer)
-    )
-    return layer
+    // Wait until it accepts connections (a plain TCP probe: the client would log each refused attempt).
+    yield* accepts(port).pipe(Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo({ times: 250 }))))
+    return MemcacheClient.layer({ server: `127.0.0.1:${port}` })
   })
 ).pipe(Layer.provide(NodeServices.layer))
 
@@ -109,15 +115,23 @@ const inMemory = Layer.unwrap(
 )
 
 const MemcacheLive = Layer.unwrap(
-  Effect.map(Config.option(Config.String("MEMCACHE_SERVERS")), (servers) =>
-    Option.isSome(servers)
-      ? servers.value.includes(",")
-        ? MemcacheCluster.layerEnv()
-        : MemcacheClient.layerEnv()
-      : process.argv.includes("--memcached")
-        ? localMemcached
-        : inMemory
+  Effect.map(
+    Config.option(Config.String("MEMCACHE_SERVERS")),
+    (servers): Layer.Layer<Memcache.Memcache, unknown> =>
+      Option.isSome(servers)
+        ? servers.value.includes(",")
+          ? MemcacheCluster.layerEnv()
+          : MemcacheClient.layerEnv()
+        : process.argv.includes("--memcached")
+          ? localMemcached
+          : inMemory
   )
 )
+
+// Output piped into a program that stops reading (`| head`): end as on Ctrl-C, so the finalizers (the
+// memcached child process above) still run.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.kill(process.pid, "SIGINT")
+})
 
 NodeRuntime.runMain(program.pipe(Effect.provide(MemcacheLive)))

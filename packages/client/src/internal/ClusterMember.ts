@@ -201,7 +201,7 @@ export class ClusterMember {
       this.health = { _tag: "Dead", retryAt: now + delay, last: error }
       this.onChange()
       yield* Effect.logWarning(
-        `memcache cluster: ${this.inner.name} marked dead (${error.message}); next probe in ${delay} ms`
+        `memcache cluster: ${this.inner.name} marked dead (${error.message}); next probe in ${Math.round(delay)} ms`
       )
     })
   }

@@ -189,7 +189,7 @@ export class Server {
       this.lastFailure = failure
       this.nextAttemptAt = now + delay
       yield* Effect.logWarning(
-        `memcache ${this.name}: connect failed (${failure.message}); next attempt in ${delay} ms`
+        `memcache ${this.name}: connect failed (${failure.message}); next attempt in ${Math.round(delay)} ms`
       )
     })
   }
