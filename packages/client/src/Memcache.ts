@@ -640,8 +640,9 @@ const makeWith = <A>(
     const spanName = `memcache.${name}`
     // With Effect's built-in tracer (no tracing backend installed) nothing can observe the span, and making one
     // cost as much as the rest of a small call: skip it, as Tracer.nativeTracer's documentation suggests.
+    // The fiber's cache holds the tracer resolved from its context (undefined: the default, nativeTracer).
     return Effect.withFiber((fiber) =>
-      fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer
+      !fiber.cache.tracerEnabled || fiber.cache.tracer === undefined || fiber.cache.tracer === Tracer.nativeTracer
         ? out
         : Effect.withSpan(
             out,
