@@ -453,3 +453,39 @@ describe("encode(set) property", () => {
     )
   })
 })
+
+describe("long key lists", () => {
+  const bytesOf = (text: string) => new TextEncoder().encode(text)
+  const encoded = (command: Command.Command) => {
+    const result = Command.encode(command)
+    if (result instanceof Errors.InvalidInput) throw result
+    return result
+  }
+
+  it("get, gets, gat and gats with many keys (ASCII and not) are the keys joined by spaces", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.stringMatching(/^[!-~é中😀]{1,20}$/u).filter((k) => new TextEncoder().encode(k).byteLength <= 250),
+          { minLength: 1, maxLength: 40 }
+        ),
+        (keys) => {
+          expect(encoded(Command.get(keys))).toEqual(bytesOf(`get ${keys.join(" ")}\r\n`))
+          expect(encoded(Command.gets(keys))).toEqual(bytesOf(`gets ${keys.join(" ")}\r\n`))
+          const short = keys.slice(0, 20)
+          expect(encoded(Command.gat(60, short))).toEqual(bytesOf(`gat 60 ${short.join(" ")}\r\n`))
+          expect(encoded(Command.gats(-1, short))).toEqual(bytesOf(`gats -1 ${short.join(" ")}\r\n`))
+        }
+      )
+    )
+  })
+
+  it("the coalescing Encoder writes the same bytes for a long list", () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `clé:${i}`)
+    const encoder = new Command.Encoder()
+    encoder.append(Command.get(keys))
+    encoder.append(Command.get(["a"]))
+    const out = Buffer.concat(encoder.take())
+    expect(new Uint8Array(out)).toEqual(bytesOf(`get ${keys.join(" ")}\r\nget a\r\n`))
+  })
+})
