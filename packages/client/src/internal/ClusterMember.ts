@@ -18,14 +18,14 @@
  */
 import * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type { Node } from "../Distribution.ts"
 import { MemcacheConnectionError, type TransportError } from "../MemcacheError.ts"
 import type { Target } from "./Backend.ts"
+import { ScheduleDelays } from "./ScheduleDelays.ts"
 
 /** @internal */
 export interface HealthOptions {
@@ -38,8 +38,6 @@ type Health =
   | { readonly _tag: "Up" }
   | { readonly _tag: "Failing"; readonly attempts: number; readonly retryAt: number; readonly last: TransportError }
   | { readonly _tag: "Dead"; readonly retryAt: number; readonly last: TransportError }
-
-type Step = (now: number, input: TransportError) => Effect.Effect<[unknown, Duration.Duration], unknown>
 
 const UP: Health = { _tag: "Up" }
 const VERSION_EXPECTATION = Command.expectation(Command.version)
@@ -71,12 +69,13 @@ export class ClusterMember {
   private readonly onChange: () => void
   private health: Health = UP
   private probing = false
-  private step: Step | undefined
+  private readonly delays: ScheduleDelays<TransportError>
 
   constructor(inner: Target, node: Node, options: HealthOptions, onChange: () => void) {
     this.inner = inner
     this.node = node
     this.options = options
+    this.delays = new ScheduleDelays(options.deadSchedule)
     this.onChange = onChange
     this.target = {
       name: inner.name,
@@ -191,13 +190,7 @@ export class ClusterMember {
   private markDead(error: TransportError): Effect.Effect<void> {
     return Effect.gen({ self: this }, function* () {
       const now = Date.now()
-      if (this.step === undefined) this.step = (yield* Schedule.toStep(this.options.deadSchedule)) as Step
-      let exit = yield* Effect.exit(this.step(now, error))
-      if (Exit.isFailure(exit)) {
-        this.step = (yield* Schedule.toStep(this.options.deadSchedule)) as Step
-        exit = yield* Effect.exit(this.step(now, error))
-      }
-      const delay = Exit.isSuccess(exit) ? Duration.toMillis(exit.value[1]) : 0
+      const delay = yield* this.delays.next(now, error)
       this.health = { _tag: "Dead", retryAt: now + delay, last: error }
       this.onChange()
       yield* Effect.logWarning(
@@ -209,7 +202,7 @@ export class ClusterMember {
   private markUp(): void {
     if (this.health._tag === "Up") return
     this.health = UP
-    this.step = undefined
+    this.delays.reset()
     this.onChange()
   }
 

@@ -8,13 +8,13 @@ import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Schedule from "effect/Schedule"
+import type * as Exit from "effect/Exit"
+import type * as Schedule from "effect/Schedule"
 import { MemcacheConnectionError, type MemcacheTimeoutError, type TransportError } from "../MemcacheError.ts"
 import type { ServerAddress } from "./Address.ts"
 import * as Connection from "./Connection.ts"
+import { ScheduleDelays } from "./ScheduleDelays.ts"
 
 /** @internal */
 export type ConnectFailure = MemcacheConnectionError | MemcacheTimeoutError
@@ -24,8 +24,6 @@ export interface ServerOptions extends Omit<Connection.ConnectionOptions, "addre
   readonly connections: number
   readonly reconnect: Schedule.Schedule<unknown, ConnectFailure>
 }
-
-type Step = (now: number, input: ConnectFailure) => Effect.Effect<[unknown, Duration.Duration], unknown>
 
 /**
  * One server's connections.
@@ -38,7 +36,7 @@ export class Server {
   private connecting: Deferred.Deferred<Connection.Connection, ConnectFailure> | undefined
   private nextAttemptAt = 0
   private lastFailure: ConnectFailure | undefined
-  private step: Step | undefined
+  private readonly delays: ScheduleDelays<ConnectFailure>
   private closed = false
   private readonly run: <A, E>(effect: Effect.Effect<A, E>) => void
   private readonly runCallback: <A, E>(
@@ -52,6 +50,7 @@ export class Server {
   constructor(address: ServerAddress, options: ServerOptions, context: Context.Context<never>) {
     this.address = address
     this.options = options
+    this.delays = new ScheduleDelays(options.reconnect)
     this.name = address.name
     this.slots = new Array(Math.max(1, options.connections)).fill(undefined)
     const fork = Effect.runForkWith(context)
@@ -168,7 +167,7 @@ export class Server {
             if (i >= 0) this.slots[i] = undefined
           }
           this.lastFailure = undefined
-          this.step = undefined
+          this.delays.reset()
         })
       ),
       Effect.tapError((failure) => this.backoff(failure))
@@ -179,13 +178,7 @@ export class Server {
   private backoff(failure: ConnectFailure): Effect.Effect<void> {
     return Effect.gen({ self: this }, function* () {
       const now = Date.now()
-      if (this.step === undefined) this.step = (yield* Schedule.toStep(this.options.reconnect)) as Step
-      let exit = yield* Effect.exit(this.step(now, failure))
-      if (Exit.isFailure(exit)) {
-        this.step = (yield* Schedule.toStep(this.options.reconnect)) as Step
-        exit = yield* Effect.exit(this.step(now, failure))
-      }
-      const delay = Exit.isSuccess(exit) ? Duration.toMillis(exit.value[1]) : 0
+      const delay = yield* this.delays.next(now, failure)
       this.lastFailure = failure
       this.nextAttemptAt = now + delay
       yield* Effect.logWarning(
