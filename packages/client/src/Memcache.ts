@@ -680,6 +680,14 @@ const makeWith = <A>(
     o: CallOptions | undefined,
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<Option.Option<X>, ValueError> => {
+    /** A single key's answer: a miss, or the value read by the serializer. */
+    const hit = (value: Reply.Value | undefined): Effect.Effect<Option.Option<X>, ValueError> => {
+      if (value === undefined) return Effect.succeedNone
+      const decoded = decode(key, value)
+      return Result.isFailure(decoded)
+        ? Effect.fail(decoded.failure)
+        : Effect.succeed(Option.some(build(key, value, decoded.success)))
+    }
     const run = Effect.suspend(() => {
       const full = prefix + key
       if (batching && (name === "get" || name === "gets")) {
@@ -689,19 +697,7 @@ const makeWith = <A>(
             new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
           )
         }
-        return batcher.get(
-          targetOf(key, o),
-          name,
-          full,
-          timeoutOf(o),
-          (value): Effect.Effect<Option.Option<X>, ValueError> => {
-            if (value === undefined) return Effect.succeedNone
-            const decoded = decode(key, value)
-            return Result.isFailure(decoded)
-              ? Effect.fail(decoded.failure)
-              : Effect.succeed(Option.some(build(key, value, decoded.success)))
-          }
-        )
+        return batcher.get(targetOf(key, o), name, full, timeoutOf(o), hit)
       }
       const command: Command.Command =
         name === "get" || name === "gets"
@@ -716,12 +712,7 @@ const makeWith = <A>(
           send(name, targetOf(key, o), c, timeoutOf(o)),
           (reply): Effect.Effect<Option.Option<X>, ValueError> => {
             if (reply?._tag !== "Values") return unexpected(targetOf(key, o), name, reply)
-            const value = reply.values[0]
-            if (value === undefined) return Effect.succeedNone
-            const decoded = decode(key, value)
-            return Result.isFailure(decoded)
-              ? Effect.fail(decoded.failure)
-              : Effect.succeed(Option.some(build(key, value, decoded.success)))
+            return hit(reply.values[0])
           }
         )
       )
@@ -848,12 +839,8 @@ const makeWith = <A>(
           const found = new Map<string, X>()
           const failures = new Map<string, TransportError | ReplyError | MemcacheSerializationError>()
           const failed = new Set<string>()
-          const fail = (server: string, error: TransportError | ReplyError | MemcacheSerializationError) => {
-            const known = failures.get(server)
-            // Keep the first failure, but not a connection aborted because another request on it failed.
-            if (known === undefined || (known._tag === "MemcacheConnectionError" && known.reason === "aborted"))
-              failures.set(server, error)
-          }
+          const fail = (server: string, error: TransportError | ReplyError | MemcacheSerializationError) =>
+            keepFailure(failures, server, error)
           results.forEach((result, i) => {
             const { target, keys: part } = requests[i]!
             const reply = Result.isSuccess(result) ? result.success : undefined
@@ -1036,9 +1023,7 @@ const makeWith = <A>(
           // Validated before sending, so only transport and reply errors are left here.
           const error = result.failure as TransportError | ReplyError
           const server = targetOf(key, o).name
-          const known = failures.get(server)
-          if (known === undefined || (known._tag === "MemcacheConnectionError" && known.reason === "aborted"))
-            failures.set(server, error)
+          keepFailure(failures, server, error)
           failedKeys.push(key)
         })
         return { failures, failedKeys }
@@ -1378,6 +1363,16 @@ const replyError = (command: string, server: string, reply: Reply.Reply): ReplyE
 const checkReply = (command: string, server: string, reply: Reply.Reply): Effect.Effect<Reply.Reply, ReplyError> => {
   const error = replyError(command, server, reply)
   return error === undefined ? Effect.succeed(reply) : Effect.fail(error)
+}
+
+/**
+ * A partial result keeps one failure per server: the first, unless it was only a connection aborted because
+ * another request on it failed, which says less than the failure that caused it.
+ */
+const keepFailure = <E extends { readonly _tag: string }>(failures: Map<string, E>, server: string, error: E): void => {
+  const known = failures.get(server) as { readonly _tag: string; readonly reason?: string } | undefined
+  if (known === undefined || (known._tag === "MemcacheConnectionError" && known.reason === "aborted"))
+    failures.set(server, error)
 }
 
 const REPLY_ERROR_TAGS = new Set(["MemcacheUnknownCommandError", "MemcacheClientError", "MemcacheServerError"])
