@@ -128,6 +128,26 @@ const K_EX = 24
 const K_MN = 25
 const K_ME = 26
 
+/** `chunk` as a plain Uint8Array (the same memory), so that its `subarray` views are plain too. */
+const plainBytes = (chunk: Uint8Array): Uint8Array =>
+  Object.getPrototypeOf(chunk) === Uint8Array.prototype
+    ? chunk
+    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+
+/**
+ * When `b[start, end)` begins with the ASCII `key` followed by a space: the index of that space; otherwise -1
+ * (also for a key with a non-ASCII char, whose bytes the caller compares after decoding).
+ */
+const asciiKeyAt = (b: Uint8Array, start: number, end: number, key: string): number => {
+  const n = key.length
+  if (start + n >= end) return -1
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i)
+    if (c >= 0x80 || b[start + i] !== c) return -1
+  }
+  return b[start + n] === 0x20 ? start + n : -1
+}
+
 const classify = (b: Uint8Array, s: number, e: number): number => {
   if (e <= s) return K_OTHER
   switch (b[s]) {
@@ -361,6 +381,7 @@ export class Decoder {
   private decode(chunk: Uint8Array) {
     const length = chunk.length
     let p = 0
+    let bytes: Uint8Array | undefined
     while (p < length && this.failure === undefined) {
       if (this.state === LINE) {
         if (this.carryLength === 0 && this.head === this.queue.length) {
@@ -391,11 +412,19 @@ export class Decoder {
         const need = this.dataLength - this.dataFilled
         const available = length - p
         if (this.dataTarget === undefined && available >= need) {
-          // The whole block is in this chunk: hand out a view, no copy.
-          // A plain Uint8Array view: `subarray` on a Node Buffer would make a Buffer through its species
-          // constructor, which costs more and hands Buffers to callers who asked for bytes.
-          this.dataValue = new Uint8Array(chunk.buffer, chunk.byteOffset + p, need)
+          // The whole block is in this chunk: hand out a view, no copy. `bytes` is a plain Uint8Array over the
+          // chunk: `subarray` on a Node Buffer would make a Buffer through its species constructor, which costs
+          // more and hands Buffers to callers who asked for bytes.
+          bytes ??= plainBytes(chunk)
+          this.dataValue = bytes.subarray(p, p + need)
           p += need
+          // The trailer is usually right there too: finish the item without a pass through TRAILER.
+          if (available >= need + 2 && chunk[p] === 0x0d && chunk[p + 1] === 0x0a) {
+            p += 2
+            this.state = LINE
+            this.dataDone()
+            continue
+          }
           this.state = TRAILER
           this.trailerSeen = 0
         } else {
@@ -606,7 +635,13 @@ export class Decoder {
   private valueLine(head: Extract<Reply.Expectation, { _tag: "Retrieval" }>, b: Uint8Array, s: number, e: number) {
     // VALUE <key> <flags> <bytes>[ <cas>]
     const keyStart = s + 6
-    const keyEnd = nextSpace(b, keyStart, e)
+    const keys = head.keys
+    // The common line answers the next key asked for: one pass finds where that key ends, and the walk below
+    // starts (and stops) on it.
+    let i = this.keyIndex
+    let keyEnd = i < keys.length ? asciiKeyAt(b, keyStart, e, keys[i]!) : -1
+    const matched = keyEnd >= 0
+    if (!matched) keyEnd = nextSpace(b, keyStart, e)
     const flagsEnd = nextSpace(b, keyEnd + 1, e)
     const bytesEnd = nextSpace(b, flagsEnd + 1, e)
     if (keyEnd === keyStart || flagsEnd >= e) return this.fail("malformed VALUE line", b, s, e)
@@ -624,10 +659,8 @@ export class Decoder {
     if (bytes > this.maxValueLength) return this.fail("VALUE data block longer than maxValueLength", b, s, e)
 
     // Replies come in request order, and missing keys are skipped: walk the requested list from the last match.
-    const keys = head.keys
-    let i = this.keyIndex
     let decoded: string | undefined
-    for (; i < keys.length; i++) {
+    for (; !matched && i < keys.length; i++) {
       const key = keys[i]!
       const same = compareAsciiKey(b, keyStart, keyEnd, key)
       if (same === 1) break

@@ -95,6 +95,16 @@ const controlName = (c: number): string => {
 export const validate = (key: string, options?: ValidateOptions): InvalidInput | undefined => {
   const length = key.length
   if (length === 0) return new InvalidInput("key", "is empty (a key needs 1 to 250 bytes)")
+  // The common key is printable ASCII and short: one range check per char, no byte counting.
+  if (length <= MAX_LENGTH) {
+    let i = 0
+    while (i < length) {
+      const c = key.charCodeAt(i)
+      if (c <= 0x20 || c >= 0x7f) break
+      i++
+    }
+    if (i === length) return undefined
+  }
   const allowUnicode = options?.allowUnicode !== false
   let bytes = 0
   for (let i = 0; i < length; i++) {
