@@ -291,7 +291,7 @@ export interface PartialWrites {
  */
 export interface MemcacheShape<A> {
   readonly get: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
-  /** The hits among `keys`, in the order asked (duplicates asked once). */
+  /** The hits among `keys`, in the order asked (a key given twice is sent twice and appears once). */
   readonly getMany: (keys: Iterable<string>, options?: CallOptions) => Effect.Effect<ReadonlyMap<string, A>, ValueError>
   readonly gets: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
   readonly getsMany: (
@@ -535,6 +535,25 @@ const makeWith = <A>(
     if (invalid !== undefined) {
       return Effect.fail(new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason }))
     }
+    return dispatch(name, target, command, timeoutMillis, interpret)
+  }
+
+  /** {@link send} for a command already checked (a batch checked whole by {@link refused}). */
+  const sendChecked = (
+    name: string,
+    target: Target,
+    command: Command.Command,
+    timeoutMillis: number
+  ): Effect.Effect<Reply.Reply | undefined, KeyError> => dispatch(name, target, command, timeoutMillis, succeedReply)
+
+  /** {@link sendWith} without the input check: only for commands that passed {@link refused}. */
+  const dispatch = <X, E>(
+    name: string,
+    target: Target,
+    command: Command.Command,
+    timeoutMillis: number,
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
+  ): Effect.Effect<X, E | KeyError> => {
     const expectation = Command.expectation(command)
     const handle = (reply: Reply.Reply | undefined): Effect.Effect<X, E | KeyError> => {
       const error = reply === undefined ? undefined : replyError(name, target.name, reply)
@@ -568,9 +587,9 @@ const makeWith = <A>(
     readonly command: Command.Command
     readonly keys: ReadonlyArray<string>
   }
-  const planGets = (name: "get" | "gets", unique: ReadonlyArray<string>, o: CallOptions | undefined) => {
+  const planGets = (name: "get" | "gets", asked: ReadonlyArray<string>, o: CallOptions | undefined) => {
     if (single !== undefined) {
-      const full = prefix === "" ? unique : unique.map((k) => prefix + k)
+      const full = prefix === "" ? asked : asked.map((k) => prefix + k)
       // A line that surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit) needs no byte count of each key.
       let units = 8
       for (const key of full) units += key.length + 1
@@ -579,7 +598,7 @@ const makeWith = <A>(
       }
     }
     const groups = new Map<Target, Array<string>>()
-    for (const key of unique) {
+    for (const key of asked) {
       const target = targetOf(key, o)
       const group = groups.get(target)
       if (group === undefined) groups.set(target, [prefix + key])
@@ -727,10 +746,12 @@ const makeWith = <A>(
     o: CallOptions | undefined,
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
-    const unique = Array.from(new Set(keys))
+    // Not deduplicated: a key given twice is answered twice and lands once in the map, which costs less than a
+    // Set over every call's keys.
+    const asked = Array.from(keys)
     const run = Effect.suspend(() => {
-      if (unique.length === 0) return Effect.succeed(new Map<string, X>())
-      const parts = planGets(name, unique, o)
+      if (asked.length === 0) return Effect.succeed(new Map<string, X>())
+      const parts = planGets(name, asked, o)
       const invalid = refused(
         name,
         parts.map((p) => p.command)
@@ -754,7 +775,7 @@ const makeWith = <A>(
         // several servers are put back in the order asked for.
         if (parts.length === 1 || parts.every((p) => p.target === parts[0]!.target)) return Effect.succeed(found)
         const ordered = new Map<string, X>()
-        for (const key of unique) {
+        for (const key of asked) {
           const x = found.get(key)
           if (x !== undefined) ordered.set(key, x)
         }
@@ -762,16 +783,16 @@ const makeWith = <A>(
       }
       // One part (the common case): the reply is collected in the request's completion.
       if (parts.length === 1)
-        return sendWith(name, parts[0]!.target, parts[0]!.command, timeout, (reply) => collect([reply]))
+        return dispatch(name, parts[0]!.target, parts[0]!.command, timeout, (reply) => collect([reply]))
       return Effect.flatMap(
-        Effect.forEach(parts, (p) => send(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
+        Effect.forEach(parts, (p) => sendChecked(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
         collect
       )
     })
     if (ignoreErrors) {
       // A failed server's keys are misses, and the other servers' hits are kept (pymemcache's HashClient),
       // rather than the whole call becoming a miss.
-      const partial = Effect.tap(partialOf(name, unique, o, build), (r) =>
+      const partial = Effect.tap(partialOf(name, asked, o, build), (r) =>
         Effect.forEach(r.failures, ([server, e]) =>
           Effect.logWarning(`memcache ${name} failed on ${server}, its keys treated as misses (ignoreErrors)`, e)
         )
@@ -780,10 +801,10 @@ const makeWith = <A>(
         name === "get" ? "getMany" : "getsMany",
         true,
         Effect.map(partial, (r) => r.hits),
-        unique.length
+        asked.length
       )
     }
-    return orMiss(name, new Map(), instrument(name === "get" ? "getMany" : "getsMany", true, run, unique.length))
+    return orMiss(name, new Map(), instrument(name === "get" ? "getMany" : "getsMany", true, run, asked.length))
   }
 
   /** fetchMany, with each server's failure kept as data instead of failing the call. */
@@ -793,23 +814,23 @@ const makeWith = <A>(
     o: CallOptions | undefined,
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> => {
-    const unique = Array.from(new Set(keys))
+    const asked = Array.from(keys)
     return instrument(
       name === "get" ? "getManyPartial" : "getsManyPartial",
       true,
-      partialOf(name, unique, o, build),
-      unique.length
+      partialOf(name, asked, o, build),
+      asked.length
     )
   }
 
   const partialOf = <X>(
     name: "get" | "gets",
-    unique: ReadonlyArray<string>,
+    asked: ReadonlyArray<string>,
     o: CallOptions | undefined,
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> =>
     Effect.suspend(() => {
-      const requests = planGets(name, unique, o)
+      const requests = planGets(name, asked, o)
       const invalid = refused(
         name,
         requests.map((p) => p.command)
@@ -868,10 +889,10 @@ const makeWith = <A>(
           })
           const hits = new Map<string, X>()
           const failedKeys: Array<string> = []
-          for (const key of unique) {
+          for (const key of asked) {
             const x = found.get(key)
             if (x !== undefined) hits.set(key, x)
-            else if (failed.has(key)) failedKeys.push(key)
+            else if (failed.delete(key)) failedKeys.push(key) // once, even for a key asked twice
           }
           return { hits, failures, failedKeys }
         }
@@ -971,7 +992,7 @@ const makeWith = <A>(
               // A key the server refused (NOT_STORED, or an error reply such as SERVER_ERROR object too large)
               // is a failed key; a transport failure fails the call (setManyPartial keeps it as data).
               Effect.catchIf(
-                Effect.map(send("set", targetOf(key, o), command, timeout), (reply) =>
+                Effect.map(sendChecked("set", targetOf(key, o), command, timeout), (reply) =>
                   reply === undefined || reply._tag === "Stored" ? undefined : key
                 ),
                 isReplyError,
@@ -1005,7 +1026,7 @@ const makeWith = <A>(
           return Effect.result(
             retrying(
               name === "delete",
-              sendWith(name, target, command, timeout, (reply) => Effect.succeed(written(reply)))
+              dispatch(name, target, command, timeout, (reply) => Effect.succeed(written(reply)))
             )
           )
         },
@@ -1085,7 +1106,7 @@ const makeWith = <A>(
       true,
       Effect.flatMap(deleteCommands(list, o), (commands) => {
         const timeout = timeoutOf(o)
-        return Effect.forEach(commands, ([key, command]) => send("delete", targetOf(key, o), command, timeout), {
+        return Effect.forEach(commands, ([key, command]) => sendChecked("delete", targetOf(key, o), command, timeout), {
           concurrency: "unbounded",
           discard: true
         })

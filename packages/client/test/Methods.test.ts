@@ -81,7 +81,7 @@ describe("MemcacheShape against memcached", () => {
     }).pipe(provide())
   )
 
-  it.live("getMany: hits and misses mixed, duplicates asked once, the order asked for", () =>
+  it.live("getMany: hits and misses mixed, a key given twice in the map once, the order asked for", () =>
     Effect.gen(function* () {
       const m = yield* Memcache.Memcache
       yield* m.set("gm:a", "A", { noreply: false })
