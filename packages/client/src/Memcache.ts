@@ -15,11 +15,13 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import type { Backend, Target } from "./internal/Backend.ts"
+import { Request } from "./internal/Connection.ts"
 import { GetBatcher } from "./internal/GetBatcher.ts"
 import {
   MemcacheClientError,
@@ -546,28 +548,44 @@ const makeWith = <A>(
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, KeyError> => dispatch(name, target, command, timeoutMillis, succeedReply)
 
-  /** {@link sendWith} without the input check: only for commands that passed {@link refused}. */
+  /**
+   * {@link sendWith} without the input check: only for commands that passed {@link refused}. With `span` (a
+   * call that only `instrument`'s span would wrap: see {@link traced}) the span is decided when the request is
+   * made, so an untraced call is one `Effect.callback` and one request object.
+   */
   const dispatch = <X, E>(
     name: string,
     target: Target,
     command: Command.Command,
     timeoutMillis: number,
-    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>,
+    span?: string
   ): Effect.Effect<X, E | KeyError> => {
     const expectation = Command.expectation(command)
-    const handle = (reply: Reply.Reply | undefined): Effect.Effect<X, E | KeyError> => {
-      const error = reply === undefined ? undefined : replyError(name, target.name, reply)
-      return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
-    }
     const submit = target.submit
-    if (submit === undefined) return Effect.flatMap(target.request(command, expectation, timeoutMillis), handle)
-    // Straight onto the connection, the reply interpreted in the completion itself: no continuation per call.
-    return Effect.callback<X, E | KeyError>((resume) => {
-      const cancel = submit(command, expectation, timeoutMillis, (exit) =>
-        resume(exit._tag === "Success" ? handle(exit.value) : (exit as Exit.Exit<never, TransportError>))
+    if (submit === undefined) {
+      const effect = Effect.flatMap(
+        target.request(command, expectation, timeoutMillis),
+        (reply): Effect.Effect<X, E | KeyError> => {
+          const error = reply === undefined ? undefined : replyError(name, target.name, reply)
+          return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
+        }
       )
-      return Effect.sync(cancel)
+      return span === undefined ? effect : instrument(span, false, effect)
+    }
+    // Straight onto the connection, the reply interpreted in the request's completion: no continuation per call.
+    const call: Effect.Effect<X, E | KeyError> = Effect.callback<X, E | KeyError>((resume) => {
+      if (span !== undefined && tracing()) {
+        resume(
+          Effect.withSpan(dispatch(name, target, command, timeoutMillis, interpret), `memcache.${span}`, spanOf(span))
+        )
+        return
+      }
+      const request = new Call(command, expectation, timeoutMillis, name, target, interpret, resume)
+      submit(request)
+      return Effect.sync(() => request.abandon())
     })
+    return call
   }
 
   /** The first refused input among `commands`, so a batch is checked whole before any of it is sent. */
@@ -652,24 +670,47 @@ const makeWith = <A>(
     return options
   }
 
+  /**
+   * Whether the running fiber has a tracer that records spans. With Effect's built-in tracer (no tracing backend
+   * installed) nothing can observe a span, and making one cost as much as the rest of a small call, so it is
+   * skipped, as Tracer.nativeTracer's documentation suggests. The fiber's cache holds the tracer resolved from
+   * its context (undefined: the default, nativeTracer).
+   */
+  const tracing = (): boolean => {
+    const fiber = Fiber.getCurrent()
+    return (
+      fiber !== undefined &&
+      fiber.cache.tracerEnabled &&
+      fiber.cache.tracer !== undefined &&
+      fiber.cache.tracer !== Tracer.nativeTracer
+    )
+  }
+
+  /**
+   * The span name to hand {@link dispatch} for a call that `instrument` would only wrap in a span (spans on, no
+   * retry for it), or `undefined` when `instrument` must wrap the call itself (or nothing needs to).
+   */
+  const traced = (name: string, safe: boolean): string | undefined =>
+    spans && (retrySchedule === undefined || !(safe || retryUnsafe)) ? name : undefined
+
+  /** Whether {@link instrument} adds nothing for a call (no spans, no retry for it). */
+  const bare = (safe: boolean): boolean => !spans && (retrySchedule === undefined || !(safe || retryUnsafe))
+
   const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
     const out: Effect.Effect<X, E> = retrying(safe, effect)
     if (!spans) return out
     const options = spanOf(name)
     const spanName = `memcache.${name}`
-    // With Effect's built-in tracer (no tracing backend installed) nothing can observe the span, and making one
-    // cost as much as the rest of a small call: skip it, as Tracer.nativeTracer's documentation suggests.
-    // The fiber's cache holds the tracer resolved from its context (undefined: the default, nativeTracer).
-    return Effect.withFiber((fiber) =>
-      !fiber.cache.tracerEnabled || fiber.cache.tracer === undefined || fiber.cache.tracer === Tracer.nativeTracer
-        ? out
-        : Effect.withSpan(
+    return Effect.suspend(() =>
+      tracing()
+        ? Effect.withSpan(
             out,
             spanName,
             keys === undefined
               ? options
               : { ...options, attributes: { ...options.attributes, "db.memcached.key_count": keys } }
           )
+        : out
     )
   }
 
@@ -689,6 +730,9 @@ const makeWith = <A>(
 
   const decode = (key: string, value: Reply.Value): Result.Result<A, MemcacheSerializationError> =>
     serializer.deserialize(key, value.value, value.flags)
+
+  /** Serializer.bytes: values are the stored bytes, which the hot paths use without asking the serializer. */
+  const rawBytes = serializer === (Serializer.bytes as Serializer.Serializer<unknown>)
 
   // ---- retrieval ------------------------------------------------------------------------------------------
 
@@ -916,9 +960,18 @@ const makeWith = <A>(
     cas: bigint,
     exptime: number
   ): Command.Command | MemcacheSerializationError => {
-    const serialized = serializer.serialize(key, value)
-    if (Result.isFailure(serialized)) return serialized.failure
-    const { bytes, flags } = serialized.success
+    let bytes: Uint8Array
+    let flags: number
+    if (rawBytes) {
+      // Serializer.bytes stores the value as it is: no Result and no pair to make per call.
+      bytes = value as Uint8Array
+      flags = Serializer.Flags.bytes
+    } else {
+      const serialized = serializer.serialize(key, value)
+      if (Result.isFailure(serialized)) return serialized.failure
+      bytes = serialized.success.bytes
+      flags = serialized.success.flags
+    }
     const noreply = o?.noreply ?? (verb === "cas" ? false : defaultNoreply)
     return verb === "cas"
       ? { _tag: "Cas", key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, cas, noreply }
@@ -943,13 +996,44 @@ const makeWith = <A>(
     return exptime === undefined ? Effect.flatMap(exptimeOf(o!.ttl!), build) : build(exptime)
   }
 
+  /**
+   * A storage call. The common one (no retry for it, an exptime known without the Clock) is built here and sent
+   * as one `Effect.callback`, its span decided when it runs; the others go through `instrument`.
+   */
+  const storeCall = <X>(
+    verb: Command.StorageVerb | "cas",
+    safe: boolean,
+    key: string,
+    value: A,
+    o: StoreOptions | undefined,
+    cas: bigint,
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, KeyError>
+  ): Effect.Effect<X, ValueError> => {
+    const exptime = exptimeNow(o)
+    const span = traced(verb, safe)
+    if (exptime === undefined || (span === undefined && !bare(safe))) {
+      return instrument(verb, safe, storeWith(verb, key, value, o, cas, interpret))
+    }
+    const command = storeCommand(verb, key, value, o, cas, exptime)
+    if (command._tag === "MemcacheSerializationError") return instrument(verb, safe, Effect.fail(command))
+    const invalid = Command.validate(command, limits)
+    if (invalid !== undefined) {
+      return instrument(
+        verb,
+        safe,
+        Effect.fail(new MemcacheIllegalInputError({ command: verb, field: invalid.field, reason: invalid.reason }))
+      )
+    }
+    return dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret, span)
+  }
+
   const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>
-    instrument(verb, false, storeWith(verb, key, value, o, 0n, interpretStore))
+    storeCall(verb, false, key, value, o, 0n, interpretStore)
 
   const set = store("set")
 
   const cas = (key: string, value: A, unique: bigint, o?: StoreOptions) =>
-    instrument("cas", true, storeWith("cas", key, value, o, unique, interpretCas))
+    storeCall("cas", true, key, value, o, unique, interpretCas)
 
   /** setMany's commands: every value serialized and every command checked before any of it is sent. */
   const setCommands = (
@@ -1367,6 +1451,38 @@ const relativeExptime = (ttl: Duration.Input): number | undefined => {
 }
 
 /** The typed failure of an error reply (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), or `undefined`. */
+/**
+ * A keyed command on its way to a connection: the request, and what its caller makes of the reply, in one
+ * object (no closure per call). Error replies become typed failures; the rest goes through `interpret`.
+ */
+class Call<X, E> extends Request {
+  private readonly name: string
+  private readonly target: Target
+  private readonly interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
+  private readonly resume: (effect: Effect.Effect<X, E | KeyError>) => void
+  constructor(
+    command: Command.Command,
+    expectation: Reply.Expectation | undefined,
+    timeoutMillis: number,
+    name: string,
+    target: Target,
+    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>,
+    resume: (effect: Effect.Effect<X, E | KeyError>) => void
+  ) {
+    super(command, expectation, timeoutMillis)
+    this.name = name
+    this.target = target
+    this.interpret = interpret
+    this.resume = resume
+  }
+  override complete(exit: Exit.Exit<Reply.Reply | undefined, TransportError>): void {
+    if (exit._tag === "Failure") return this.resume(exit as Exit.Exit<never, TransportError>)
+    const reply = exit.value
+    const error = reply === undefined ? undefined : replyError(this.name, this.target.name, reply)
+    this.resume(error === undefined ? this.interpret(reply, this.target, this.name) : Effect.fail(error))
+  }
+}
+
 const replyError = (command: string, server: string, reply: Reply.Reply): ReplyError | undefined => {
   switch (reply._tag) {
     case "Error":

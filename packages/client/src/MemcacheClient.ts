@@ -167,7 +167,7 @@ export const makeServer = Effect.fnUntraced(function* (
 export const toTarget = (server: Server): Target => ({
   name: server.name,
   request: (command, expectation, timeoutMillis) => server.request(command, expectation, timeoutMillis),
-  submit: (command, expectation, timeoutMillis, onExit) => server.submit(command, expectation, timeoutMillis, onExit),
+  submit: (request) => server.submit(request),
   quit: server.quit({ _tag: "Quit" })
 })
 

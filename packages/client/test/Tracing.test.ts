@@ -3,8 +3,9 @@
  * `spans: false`; with Effect's built-in tracer (nothing installed) no span is made at all.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { MemcacheMemory } from "@effect-memcache/client"
-import { Effect, Tracer } from "effect"
+import { Memcache, MemcacheClient, MemcacheMemory } from "@effect-memcache/client"
+import { Effect, Option, Tracer } from "effect"
+import { useMemcached } from "../../../testing/Memcached.ts"
 
 /** A tracer that records the spans it is asked for (what an OTLP exporter would receive). */
 const recording = () => {
@@ -62,5 +63,57 @@ describe("spans", () => {
       const status = spans[0]!.status
       expect(status._tag === "Ended" && status.exit._tag).toBe("Failure")
     })
+  )
+})
+
+describe("spans against memcached (requests straight onto the connection)", () => {
+  // `-I 1k`: the server refuses what the client (told 1 MiB) lets through, so a store can fail server-side.
+  const server = useMemcached({ args: ["-I", "1k", "-o", "slab_chunk_max=1024"] })
+  const provide = (options: MemcacheClient.Options = {}) =>
+    Effect.provide(MemcacheClient.layer({ server: server().address, itemSizeMax: 1024 * 1024, ...options }))
+
+  it.live("each store call gets its span, a child of the caller's span, ended with the call's outcome", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = recording()
+      const m = yield* Memcache.Memcache
+      const outcome = yield* Effect.gen(function* () {
+        yield* m.set("t:k", "v", { noreply: false })
+        yield* m.add("t:k", "w", { noreply: false })
+        const got = yield* m.gets("t:k")
+        yield* m.cas("t:k", "x", Option.getOrThrow(got).cas)
+        // Refused by the client (bad key), then by the server (over its 1 KiB item limit).
+        yield* Effect.flip(m.set("t:bad key", "v"))
+        return yield* Effect.flip(m.set("t:big", "x".repeat(4096), { noreply: false }))
+      }).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
+      expect(outcome._tag).toBe("MemcacheServerError")
+      const caller = spans.find((s) => s.name === "caller")!
+      const calls = spans.filter((s) => s !== caller)
+      expect(calls.map((s) => s.name)).toEqual([
+        "memcache.set",
+        "memcache.add",
+        "memcache.gets",
+        "memcache.cas",
+        "memcache.set",
+        "memcache.set"
+      ])
+      for (const span of calls) {
+        expect(span.kind).toBe("client")
+        expect(span.attributes.get("db.system.name")).toBe("memcached")
+        expect(span.parent._tag === "Some" && span.parent.value).toBe(caller)
+      }
+      expect(calls[3]!.attributes.get("db.operation.name")).toBe("cas")
+      const exits = calls.map((s) => (s.status._tag === "Ended" ? s.status.exit._tag : "open"))
+      expect(exits).toEqual(["Success", "Success", "Success", "Success", "Failure", "Failure"])
+    }).pipe(provide())
+  )
+
+  it.live("no span without a tracing backend, and none with spans: false", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = recording()
+      const m = yield* Memcache.Memcache
+      yield* m.set("t:n", "v", { noreply: false })
+      yield* m.set("t:n", "v", { noreply: false }).pipe(Effect.withTracer(tracer))
+      expect(spans).toEqual([])
+    }).pipe(provide({ spans: false }))
   )
 })

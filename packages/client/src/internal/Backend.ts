@@ -7,8 +7,8 @@
 import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import type * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
 import type { TransportError } from "../MemcacheError.ts"
+import type { Request } from "./Connection.ts"
 
 /**
  * One server, as the surface sees it.
@@ -27,15 +27,11 @@ export interface Target {
     timeoutMillis: number
   ) => Effect.Effect<Reply.Reply | undefined, TransportError>
   /**
-   * `request` in callback form, for callers outside a fiber (the get batcher): no fiber per request. Calls
-   * `onExit` once; the returned function abandons the request. Targets without it are run through `request`.
+   * `request` in callback form, for callers that want no fiber or continuation per request (the get batcher,
+   * the command surface's hot path): the request's `complete` is called once, and its `abandon` gives it up.
+   * Targets without it are run through `request`.
    */
-  readonly submit?: (
-    command: Command.Command,
-    expectation: Reply.Expectation | undefined,
-    timeoutMillis: number,
-    onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
-  ) => () => void
+  readonly submit?: (request: Request) => void
   /** Closes this server's connections with `quit`; the next request reconnects. */
   readonly quit: Effect.Effect<void>
 }

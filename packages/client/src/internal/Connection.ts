@@ -46,7 +46,8 @@ type State = (typeof State)[keyof typeof State]
 
 /**
  * One request in flight. The object is the queue entry, the pending entry and the completion handle at once, so
- * a request costs one allocation here.
+ * a request costs one allocation here; a caller that needs more per request (the command surface's reply
+ * interpretation) extends it rather than wrapping it in closures.
  *
  * @internal
  */
@@ -55,30 +56,72 @@ export class Request {
   readonly command: Command.Command
   /** `undefined` for a command that gets no reply (noreply, quit). */
   readonly expectation: Reply.Expectation | undefined
-  readonly deadline: number
   readonly timeoutMillis: number
-  readonly resume: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
-  constructor(
-    command: Command.Command,
-    expectation: Reply.Expectation | undefined,
-    deadline: number,
-    timeoutMillis: number,
-    resume: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
-  ) {
+  /** Set when the request is handed to a connection. */
+  deadline = Infinity
+  /** The connection holding the request, once it has one. */
+  connection: Connection | undefined = undefined
+  /** Gives up a request still waiting for a connection to open (set by the server while it connects). */
+  cancelConnect: (() => void) | undefined = undefined
+  constructor(command: Command.Command, expectation: Reply.Expectation | undefined, timeoutMillis: number) {
     this.command = command
     this.expectation = expectation
-    this.deadline = deadline
     this.timeoutMillis = timeoutMillis
-    this.resume = resume
+  }
+
+  /** Receives the outcome, once: the reply (`undefined` once written, for a command without one) or a failure. */
+  complete(_exit: Exit.Exit<Reply.Reply | undefined, TransportError>): void {}
+
+  /** The caller gave up: see {@link Connection.abandon}. */
+  abandon(): void {
+    if (this.connection !== undefined) this.connection.abandon(this)
+    else if (this.state !== State.Done) {
+      this.state = State.Done
+      this.cancelConnect?.()
+    }
+  }
+
+  /** Whether the outcome was delivered (or the caller gave up). */
+  get isDone(): boolean {
+    return this.state === State.Done
+  }
+
+  /** Delivers the outcome unless it was delivered already (or the caller gave up). */
+  settle(exit: Exit.Exit<Reply.Reply | undefined, TransportError>): void {
+    if (this.state === State.Done) return
+    this.state = State.Done
+    this.complete(exit)
   }
 }
 
-const SYNC_REQUEST_RESUME = () => {}
+/**
+ * A request whose outcome goes to a callback.
+ *
+ * @internal
+ */
+export class CallbackRequest extends Request {
+  private readonly onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
+  constructor(
+    command: Command.Command,
+    expectation: Reply.Expectation | undefined,
+    timeoutMillis: number,
+    onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
+  ) {
+    super(command, expectation, timeoutMillis)
+    this.onExit = onExit
+  }
+  override complete(exit: Exit.Exit<Reply.Reply | undefined, TransportError>): void {
+    this.onExit(exit)
+  }
+}
 
 /** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
 const SHARED_EXITS = new Map<Reply.Reply, Exit.Exit<Reply.Reply>>(
   Object.values(Reply.replies).map((reply) => [reply, Exit.succeed(reply)])
 )
+
+/** The outcome of a command without a reply, once written. */
+const WRITTEN: Exit.Exit<undefined> = Exit.succeed(undefined)
 
 /** A FIFO over an array with a moving head: push/shift without `Array#shift`'s O(n) moves. */
 class Fifo<A> {
@@ -191,6 +234,8 @@ export class Connection {
   private readonly queued = new Fifo<Request>()
   private readonly pending = new Fifo<Request>()
   private flushScheduled = false
+  /** When the tick whose requests the next flush writes began (set when that flush is scheduled). */
+  private tickStart = 0
   private writable = true
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
@@ -251,27 +296,28 @@ export class Connection {
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
     return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
-      const request = new Request(command, expectation, Date.now() + timeoutMillis, timeoutMillis, (exit) =>
-        resume(exit)
-      )
+      const request = new CallbackRequest(command, expectation, timeoutMillis, resume)
       this.enqueue(request)
       return Effect.sync(() => this.abandon(request))
     })
   }
 
-  /** Queues a request for the next coalesced write. */
+  /** Queues a request for the next coalesced write; its timeout starts now. */
   enqueue(request: Request): void {
+    request.connection = this
     if (this.retiredWith !== undefined) {
-      request.state = State.Done
-      request.resume(Exit.fail(this.retiredWith))
+      request.settle(Exit.fail(this.retiredWith))
       return
     }
-    this.queued.push(request)
-    this.arm(request.deadline)
     if (!this.flushScheduled) {
       this.flushScheduled = true
+      // One clock read per tick: every request of the tick goes out in the same write.
+      this.tickStart = Date.now()
       queueMicrotask(this.flushTask)
     }
+    request.deadline = this.tickStart + request.timeoutMillis
+    this.queued.push(request)
+    this.arm(request.deadline)
   }
 
   private readonly flushTask = () => {
@@ -341,10 +387,7 @@ export class Connection {
     }
     if (!ok) this.writable = false
     if (noreplies !== undefined) {
-      for (const request of noreplies) {
-        request.state = State.Done
-        request.resume(Exit.succeed(undefined))
-      }
+      for (const request of noreplies) request.settle(WRITTEN)
     }
   }
 
@@ -352,7 +395,7 @@ export class Connection {
   private sync(): void {
     this.encoder.append(Command.sync)
     this.decoder.expect(Reply.expect.Sync)
-    this.pending.push(new Request(Command.sync, Reply.expect.Sync, Infinity, 0, SYNC_REQUEST_RESUME))
+    this.pending.push(new Request(Command.sync, Reply.expect.Sync, Infinity))
   }
 
   private onReply(reply: Reply.Reply): void {
@@ -360,10 +403,11 @@ export class Connection {
     if (request === undefined) return // the decoder only completes what was expected
     if (request.state === State.Written) {
       request.state = State.Done
-      request.resume(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
+      request.complete(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
     }
     if (this.queued.size > 0 && !this.flushScheduled) {
       this.flushScheduled = true
+      this.tickStart = Date.now()
       queueMicrotask(this.flushTask)
     }
   }
@@ -435,8 +479,7 @@ export class Connection {
     const visit = (r: Request) => {
       if (r.state === State.Done) return
       if (r.state === State.Queued && r.deadline <= now) {
-        r.state = State.Done
-        r.resume(
+        r.settle(
           Exit.fail(
             new MemcacheTimeoutError({ server: this.options.address.name, phase: "operation", millis: r.timeoutMillis })
           )
@@ -464,9 +507,7 @@ export class Connection {
     // right away (a retry, the next call of a loop) must be given a new connection, not this dead one.
     this.onRetire?.(error)
     const fail = (request: Request) => {
-      if (request.state === State.Done) return
-      request.state = State.Done
-      request.resume(Exit.fail(errorFor?.(request) ?? error))
+      if (request.state !== State.Done) request.settle(Exit.fail(errorFor?.(request) ?? error))
     }
     for (const request of this.pending.drain()) fail(request)
     for (const request of this.queued.drain()) fail(request)

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { ReplyError, TransportError } from "../MemcacheError.ts"
 import type { Target } from "./Backend.ts"
+import { CallbackRequest } from "./Connection.ts"
 
 /**
  * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
@@ -157,8 +158,9 @@ export class GetBatcher {
       for (const key of keys) answer(batch.waiters.get(key), undefined)
     }
     // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
-    if (target.submit !== undefined) target.submit(command, expectation, batch.timeoutMillis, onExit)
-    else {
+    if (target.submit !== undefined) {
+      target.submit(new CallbackRequest(command, expectation, batch.timeoutMillis, onExit))
+    } else {
       Effect.runCallbackWith(batch.context!)(target.request(command, expectation, batch.timeoutMillis), { onExit })
     }
   }

@@ -66,8 +66,7 @@ export class Server {
 
   /**
    * Sends one command on the least busy connection, opening one first if there is none. The connection is
-   * picked when the effect runs (so a retry of the same effect picks again), and the common case, an open
-   * connection, costs one `Effect.callback` and one request object.
+   * picked when the effect runs (so a retry of the same effect picks again).
    */
   request(
     command: Command.Command,
@@ -75,29 +74,28 @@ export class Server {
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
     return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
-      const cancel = this.submit(command, expectation, timeoutMillis, resume)
-      return Effect.sync(cancel)
+      const request = new Connection.CallbackRequest(command, expectation, timeoutMillis, resume)
+      this.submit(request)
+      return Effect.sync(() => request.abandon())
     })
   }
 
-  /** {@link request} in callback form: `onExit` is called once; the returned function abandons the request. */
-  submit(
-    command: Command.Command,
-    expectation: Reply.Expectation | undefined,
-    timeoutMillis: number,
-    onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
-  ): () => void {
+  /**
+   * {@link request} in callback form: the request's `complete` is called once, and `abandon` gives it up. The
+   * common case, an open connection, costs nothing beyond the request object.
+   */
+  submit(request: Connection.Request): void {
     const connection = this.pick()
-    if (connection !== undefined) {
-      const request = new Connection.Request(command, expectation, Date.now() + timeoutMillis, timeoutMillis, onExit)
-      connection.enqueue(request)
-      return () => connection.abandon(request)
-    }
+    if (connection !== undefined) return connection.enqueue(request)
     // No open connection: connect (one attempt shared by every caller), then send, in a fiber of this request's
     // own; abandoning the request interrupts it.
-    return this.runCallback(
-      Effect.flatMap(this.connect(), (c) => c.request(command, expectation, timeoutMillis)),
-      onExit
+    request.cancelConnect = this.runCallback(
+      Effect.map(this.connect(), (c) => {
+        if (!request.isDone) c.enqueue(request)
+      }),
+      (exit) => {
+        if (exit._tag === "Failure") request.settle(exit as Exit.Exit<never, ConnectFailure>)
+      }
     )
   }
 
