@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
 import { Effect } from "effect"
-import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
+import { indexOf, type Measurement, needsPopulate, type Plan, settleHeap } from "./Plan.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
 
@@ -43,7 +43,7 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
     // The time cap, checked when forEach asks for operation i (plain code, outside the operation's effect).
     let deadline = Number.POSITIVE_INFINITY
     let stop = Number.POSITIVE_INFINITY
-    const op = (i: number): Effect.Effect<void, Memcache.ValueError> => {
+    const op = (i: number): Effect.Effect<unknown, Memcache.ValueError> => {
       if (i >= stop) return Effect.void
       if (i % capCheckEvery === 0 && performance.now() > deadline) {
         stop = i
@@ -57,7 +57,7 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
             if (sampled) checks.check(keys[k]!, values[k]!, value._tag === "Some" ? value.value : undefined)
           })
         case "set":
-          return Effect.asVoid(cache.set(keys[k]!, values[k]!, noreply))
+          return cache.set(keys[k]!, values[k]!, noreply)
         case "getMany":
           return Effect.map(cache.getMany(keysOfBatch[k]!), (hits) => {
             if (sampled) for (const j of batches[k]!) checks.check(keys[j]!, values[j]!, hits.get(keys[j]!))
@@ -89,6 +89,7 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
     }
     yield* Effect.forEach(range(workload.warmup), op, { concurrency, discard: true })
     const timed = range(workload.ops)
+    settleHeap()
     const start = performance.now()
     deadline = start + capMillis
     yield* Effect.forEach(timed, op, { concurrency, discard: true })
