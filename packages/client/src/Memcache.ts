@@ -22,7 +22,7 @@ import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import type { Backend, Target } from "./internal/Backend.ts"
 import { Request } from "./internal/Connection.ts"
-import { GetBatcher } from "./internal/GetBatcher.ts"
+import { GetBatcher, type Span } from "./internal/GetBatcher.ts"
 import {
   MemcacheClientError,
   MemcacheIllegalInputError,
@@ -559,7 +559,7 @@ const makeWith = <A>(
     command: Command.Command,
     timeoutMillis: number,
     interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>,
-    span?: string
+    span?: Span
   ): Effect.Effect<X, E | KeyError> => {
     const expectation = Command.expectation(command)
     const submit = target.submit
@@ -571,16 +571,11 @@ const makeWith = <A>(
           return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
         }
       )
-      return span === undefined ? effect : instrument(span, false, effect)
+      return span === undefined ? effect : Effect.suspend(() => (span.active() ? span.around(effect) : effect))
     }
     // Straight onto the connection, the reply interpreted in the request's completion: no continuation per call.
     const call: Effect.Effect<X, E | KeyError> = Effect.callback<X, E | KeyError>((resume) => {
-      if (span !== undefined && tracing()) {
-        resume(
-          Effect.withSpan(dispatch(name, target, command, timeoutMillis, interpret), `memcache.${span}`, spanOf(span))
-        )
-        return
-      }
+      if (span?.active()) return resume(span.around(dispatch(name, target, command, timeoutMillis, interpret)))
       const request = new Call(command, expectation, timeoutMillis, name, target, interpret, resume)
       submit(request)
       return Effect.sync(() => request.abandon())
@@ -693,6 +688,19 @@ const makeWith = <A>(
   const traced = (name: string, safe: boolean): string | undefined =>
     spans && (retrySchedule === undefined || !(safe || retryUnsafe)) ? name : undefined
 
+  /** The span of a call that only a span would wrap, decided when the call runs (made once per command name). */
+  const spanByName = new Map<string, Span>()
+  const spanned = (name: string): Span => {
+    let span = spanByName.get(name)
+    if (span === undefined) {
+      const options = spanOf(name)
+      const spanName = `memcache.${name}`
+      span = { active: tracing, around: (effect) => Effect.withSpan(effect, spanName, options) }
+      spanByName.set(name, span)
+    }
+    return span
+  }
+
   /** Whether {@link instrument} adds nothing for a call (no spans, no retry for it). */
   const bare = (safe: boolean): boolean => !spans && (retrySchedule === undefined || !(safe || retryUnsafe))
 
@@ -750,6 +758,25 @@ const makeWith = <A>(
       return Result.isFailure(decoded)
         ? Effect.fail(decoded.failure)
         : Effect.succeed(Option.some(build(key, value, decoded.success)))
+    }
+    // The common call (batched, one server taking requests straight onto its connection, nothing but a span to
+    // add) is one Effect.callback whose span is decided when it runs.
+    if (batching && (name === "get" || name === "gets") && single?.submit !== undefined) {
+      const span = traced(name, true)
+      if (span !== undefined || bare(true)) {
+        const full = prefix + key
+        const invalid = Key.validate(full, keyRules)
+        const call: Effect.Effect<Option.Option<X>, ValueError> = invalid === undefined
+          ? batcher.get(single, name, full, timeoutOf(o), hit, span === undefined ? undefined : spanned(span))
+          : instrument(
+              name,
+              true,
+              Effect.fail(
+                new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+              )
+            )
+        return orMiss(name, Option.none(), call)
+      }
     }
     const run = Effect.suspend(() => {
       const full = prefix + key
@@ -1024,7 +1051,14 @@ const makeWith = <A>(
         Effect.fail(new MemcacheIllegalInputError({ command: verb, field: invalid.field, reason: invalid.reason }))
       )
     }
-    return dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret, span)
+    return dispatch(
+      verb,
+      targetOf(key, o),
+      command,
+      timeoutOf(o),
+      interpret,
+      span === undefined ? undefined : spanned(span)
+    )
   }
 
   const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>

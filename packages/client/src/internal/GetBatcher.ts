@@ -56,6 +56,17 @@ class Batch {
   }
 }
 
+/**
+ * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
+ * fiber traces.
+ *
+ * @internal
+ */
+export interface Span {
+  readonly active: () => boolean
+  readonly around: <X, E>(effect: Effect.Effect<X, E>) => Effect.Effect<X, E>
+}
+
 /** @internal */
 export class GetBatcher {
   /** This tick's batches; usually one per server, so a short list beats a keyed map. */
@@ -77,11 +88,16 @@ export class GetBatcher {
     verb: "get" | "gets",
     key: string,
     timeoutMillis: number,
-    onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>
+    onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>,
+    span?: Span
   ): Effect.Effect<X, E | TransportError | ReplyError> {
     // Only a target without `submit` needs the caller's services (to run its request as an effect).
     return target.submit !== undefined
-      ? Effect.callback((resume) => this.add(target, verb, key, timeoutMillis, undefined, resume as never, onValue))
+      ? Effect.callback((resume) => {
+          // `span` (targets with `submit` only): the call goes on in its span when the caller's fiber traces.
+          if (span?.active()) return resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
+          this.add(target, verb, key, timeoutMillis, undefined, resume as never, onValue)
+        })
       : Effect.withFiber((fiber) =>
           Effect.callback((resume) =>
             this.add(target, verb, key, timeoutMillis, fiber.context, resume as never, onValue)
