@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
 import { Effect } from "effect"
-import { indexOf, type Measurement, needsPopulate, type Plan, settleHeap } from "./Plan.ts"
+import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
 
@@ -89,7 +89,6 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
     }
     yield* Effect.forEach(range(workload.warmup), op, { concurrency, discard: true })
     const timed = range(workload.ops)
-    settleHeap()
     const start = performance.now()
     deadline = start + capMillis
     yield* Effect.forEach(timed, op, { concurrency, discard: true })

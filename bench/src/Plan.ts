@@ -110,23 +110,3 @@ export interface Measurement {
   readonly failures: number
   readonly failure: string | undefined
 }
-
-/**
- * A full garbage collection, run by every runner between its warm-up and its timed loop (workers start with
- * `--expose-gc`; without it this does nothing). Benchmark harnesses do the same: without it, an old-generation
- * marking cycle started by start-up's allocations (modules, keys, values, the plan) lands inside the timed loop
- * in some runs and not in others, and while it runs every store pays the marking barrier. Measured here, that
- * moved the same client's W3 between 2.0 and 2.7 us of CPU per set from one run to the next.
- *
- * @example
- * ```ts
- * import { settleHeap } from "./Plan.ts"
- * settleHeap()
- * ```
- *
- * @since 0.1.0
- * @category runners
- */
-export const settleHeap = (): void => {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}

@@ -31,7 +31,7 @@ const runWorker = (
   ports: ReadonlyArray<number>
 ): Promise<RunResult> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--expose-gc", workerPath, client, workload, ports.join(",")], {
+    const child = spawn(process.execPath, [workerPath, client, workload, ports.join(",")], {
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
