@@ -363,6 +363,9 @@ describe("Decoder: retrieval", () => {
     const copied = (split.replies[0] as Reply.Values).values[0]!.value
     expect(copied).toEqual(bytes("hello"))
     expect(copied.buffer).not.toBe(first.buffer)
+    // Its own memory, all of it the value (no shared pool whose other bytes `.buffer` would expose), as plain bytes.
+    expect(copied.buffer.byteLength).toBe(5)
+    expect(Object.getPrototypeOf(copied)).toBe(Uint8Array.prototype)
     expect(copied.buffer).not.toBe(second.buffer)
     expect(copied.byteOffset).toBe(0)
     expect(copied.buffer.byteLength).toBe(5)
@@ -658,6 +661,28 @@ describe("Decoder: framing and protocol errors", () => {
     const partial = decodeChunks([Reply.expect.Version], [bytes("VERSION "), bytes("x".repeat(100))], options)
     expect(partial.errors).toHaveLength(1)
     expect(partial.maxBuffered).toBeLessThanOrEqual(21)
+  })
+
+  it("holds a get's VALUE lines (read in one pass) to the same limits as any line", () => {
+    const get = Reply.retrieval(["key:1"], false)
+    // 20 bytes, at the limit: accepted; one more digit of leading zeros: refused.
+    const atLimit = "VALUE key:1 0000 001"
+    expect(atLimit.length).toBe(20)
+    expect(run([get], `${atLimit}\r\nx\r\nEND\r\n`, { maxLineLength: 20 }).errors).toEqual([])
+    expect(protocolError([get], `VALUE key:1 00000 001\r\nx\r\nEND\r\n`, { maxLineLength: 20 }).reason).toBe(
+      "reply line longer than maxLineLength"
+    )
+    expect(one(get, "VALUE key:1 4294967295 1\r\nx\r\nEND\r\n")).toEqual({
+      _tag: "Values",
+      values: [{ key: "key:1", flags: 4294967295, value: bytes("x"), cas: undefined }]
+    })
+    protocolError([get], "VALUE key:1 4294967296 1\r\nx\r\nEND\r\n")
+    protocolError([get], "VALUE key:1 0 2\r\nx\r\nEND\r\n")
+    expect(protocolError([get], "VALUE key:1 0 5\r\nxxxxx\r\nEND\r\n", { maxValueLength: 4 }).reason).toBe(
+      "VALUE data block longer than maxValueLength"
+    )
+    protocolError([get], "VALUE key:1 0 1\nx\r\nEND\r\n")
+    protocolError([get], "VALUE key:1  0 1\r\nx\r\nEND\r\n")
   })
 
   it("reports one error and decodes nothing afterwards", () => {
