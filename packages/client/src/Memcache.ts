@@ -754,6 +754,9 @@ const makeWith = <A>(
     /** A single key's answer: a miss, or the value read by the serializer. */
     const hit = (value: Reply.Value | undefined): Effect.Effect<Option.Option<X>, ValueError> => {
       if (value === undefined) return Effect.succeedNone
+      if (rawBytes && value.flags === Serializer.Flags.bytes) {
+        return Effect.succeed(Option.some(build(key, value, value.value as A)))
+      }
       const decoded = decode(key, value)
       return Result.isFailure(decoded)
         ? Effect.fail(decoded.failure)
@@ -837,6 +840,10 @@ const makeWith = <A>(
           if (reply?._tag !== "Values") return unexpected(backend.targets[0]!, name, reply)
           for (const value of reply.values) {
             const key = prefix === "" ? value.key : value.key.slice(prefix.length)
+            if (rawBytes && value.flags === Serializer.Flags.bytes) {
+              found.set(key, build(key, value, value.value as A))
+              continue
+            }
             const decoded = decode(key, value)
             if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
             found.set(key, build(key, value, decoded.success))
