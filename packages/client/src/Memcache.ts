@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Command from "@effect-memcache/protocol/Command"
+import type { InvalidInput } from "@effect-memcache/protocol/Errors"
 import * as Exptime from "@effect-memcache/protocol/Exptime"
 import * as Key from "@effect-memcache/protocol/Key"
 import type * as Reply from "@effect-memcache/protocol/Reply"
@@ -535,18 +536,10 @@ const makeWith = <A>(
   ): Effect.Effect<X, E | KeyError> => {
     const invalid = Command.validate(command, limits)
     if (invalid !== undefined) {
-      return Effect.fail(new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason }))
+      return Effect.fail(illegal(name, invalid))
     }
     return dispatch(name, target, command, timeoutMillis, interpret)
   }
-
-  /** {@link send} for a command already checked (a batch checked whole by {@link refused}). */
-  const sendChecked = (
-    name: string,
-    target: Target,
-    command: Command.Command,
-    timeoutMillis: number
-  ): Effect.Effect<Reply.Reply | undefined, KeyError> => dispatch(name, target, command, timeoutMillis, succeedReply)
 
   /**
    * {@link sendWith} without the input check: only for commands that passed {@link refused}. With `span` (a
@@ -575,7 +568,10 @@ const makeWith = <A>(
     }
     // Straight onto the connection, the reply interpreted in the request's completion: no continuation per call.
     const call: Effect.Effect<X, E | KeyError> = Effect.callback<X, E | KeyError>((resume) => {
-      if (span?.active()) return resume(span.around(dispatch(name, target, command, timeoutMillis, interpret)))
+      if (span?.active()) {
+        resume(span.around(dispatch(name, target, command, timeoutMillis, interpret)))
+        return
+      }
       const request = new Call(command, expectation, timeoutMillis, name, target, interpret, resume)
       submit(request)
       return Effect.sync(() => request.abandon())
@@ -588,7 +584,7 @@ const makeWith = <A>(
     for (const command of commands) {
       const invalid = Command.validate(command, limits)
       if (invalid !== undefined) {
-        return new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
+        return illegal(name, invalid)
       }
     }
     return undefined
@@ -672,13 +668,8 @@ const makeWith = <A>(
    * its context (undefined: the default, nativeTracer).
    */
   const tracing = (): boolean => {
-    const fiber = Fiber.getCurrent()
-    return (
-      fiber !== undefined &&
-      fiber.cache.tracerEnabled &&
-      fiber.cache.tracer !== undefined &&
-      fiber.cache.tracer !== Tracer.nativeTracer
-    )
+    const cache = Fiber.getCurrent()?.cache
+    return cache?.tracerEnabled === true && cache.tracer !== undefined && cache.tracer !== Tracer.nativeTracer
   }
 
   /**
@@ -771,13 +762,7 @@ const makeWith = <A>(
         const invalid = Key.validate(full, keyRules)
         const call: Effect.Effect<Option.Option<X>, ValueError> = invalid === undefined
           ? batcher.get(single, name, full, timeoutOf(o), hit, span === undefined ? undefined : spanned(span))
-          : instrument(
-              name,
-              true,
-              Effect.fail(
-                new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
-              )
-            )
+          : instrument(name, true, Effect.fail(illegal(name, invalid)))
         return orMiss(name, Option.none(), call)
       }
     }
@@ -786,9 +771,7 @@ const makeWith = <A>(
       if (batching && (name === "get" || name === "gets")) {
         const invalid = Key.validate(full, keyRules)
         if (invalid !== undefined) {
-          return Effect.fail(
-            new MemcacheIllegalInputError({ command: name, field: invalid.field, reason: invalid.reason })
-          )
+          return Effect.fail(illegal(name, invalid))
         }
         return batcher.get(targetOf(key, o), name, full, timeoutOf(o), hit)
       }
@@ -863,7 +846,9 @@ const makeWith = <A>(
       if (parts.length === 1)
         return dispatch(name, parts[0]!.target, parts[0]!.command, timeout, (reply) => collect([reply]))
       return Effect.flatMap(
-        Effect.forEach(parts, (p) => sendChecked(name, p.target, p.command, timeout), { concurrency: "unbounded" }),
+        Effect.forEach(parts, (p) => dispatch(name, p.target, p.command, timeout, succeedReply), {
+          concurrency: "unbounded"
+        }),
         collect
       )
     })
@@ -1012,27 +997,24 @@ const makeWith = <A>(
       : { _tag: "Store", verb, key: prefix + key, flags: o?.flags ?? flags, exptime, value: bytes, noreply }
   }
 
-  /** Serializes, builds and sends a storage command, interpreting its reply. */
-  const storeWith = <X>(
+  /** A storage command, serialized and checked: what to send, or why it cannot be sent. */
+  const checkedStore = (
     verb: Command.StorageVerb | "cas",
     key: string,
     value: A,
     o: StoreOptions | undefined,
     cas: bigint,
-    interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, KeyError>
-  ): Effect.Effect<X, ValueError> => {
-    const build = (exptime: number): Effect.Effect<X, ValueError> => {
-      const command = storeCommand(verb, key, value, o, cas, exptime)
-      if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
-      return sendWith(verb, targetOf(key, o), command, timeoutOf(o), interpret)
-    }
-    const exptime = exptimeNow(o)
-    return exptime === undefined ? Effect.flatMap(exptimeOf(o!.ttl!), build) : build(exptime)
+    exptime: number
+  ): Command.Command | MemcacheSerializationError | MemcacheIllegalInputError => {
+    const command = storeCommand(verb, key, value, o, cas, exptime)
+    if (command._tag === "MemcacheSerializationError") return command
+    const invalid = Command.validate(command, limits)
+    return invalid === undefined ? command : illegal(verb, invalid)
   }
 
   /**
-   * A storage call. The common one (no retry for it, an exptime known without the Clock) is built here and sent
-   * as one `Effect.callback`, its span decided when it runs; the others go through `instrument`.
+   * A storage call. The common one (an exptime known without the Clock, nothing but a span to add) is built
+   * here and sent as one `Effect.callback`, its span decided when it runs; the others go through `instrument`.
    */
   const storeCall = <X>(
     verb: Command.StorageVerb | "cas",
@@ -1044,28 +1026,26 @@ const makeWith = <A>(
     interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, KeyError>
   ): Effect.Effect<X, ValueError> => {
     const exptime = exptimeNow(o)
-    const span = traced(verb, safe)
-    if (exptime === undefined || (span === undefined && !bare(safe))) {
-      return instrument(verb, safe, storeWith(verb, key, value, o, cas, interpret))
-    }
-    const command = storeCommand(verb, key, value, o, cas, exptime)
-    if (command._tag === "MemcacheSerializationError") return instrument(verb, safe, Effect.fail(command))
-    const invalid = Command.validate(command, limits)
-    if (invalid !== undefined) {
+    if (exptime === undefined) {
       return instrument(
         verb,
         safe,
-        Effect.fail(new MemcacheIllegalInputError({ command: verb, field: invalid.field, reason: invalid.reason }))
+        Effect.flatMap(exptimeOf(o!.ttl!), (exptime): Effect.Effect<X, ValueError> => {
+          const command = checkedStore(verb, key, value, o, cas, exptime)
+          return isRefused(command)
+            ? Effect.fail(command)
+            : dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret)
+        })
       )
     }
-    return dispatch(
-      verb,
-      targetOf(key, o),
-      command,
-      timeoutOf(o),
-      interpret,
-      span === undefined ? undefined : spanned(span)
-    )
+    const command = checkedStore(verb, key, value, o, cas, exptime)
+    if (isRefused(command)) return instrument(verb, safe, Effect.fail(command))
+    const span = traced(verb, safe)
+    if (span === undefined && !bare(safe)) {
+      return instrument(verb, safe, dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret))
+    }
+    const traced_ = span === undefined ? undefined : spanned(span)
+    return dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret, traced_)
   }
 
   const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>
@@ -1117,7 +1097,7 @@ const makeWith = <A>(
               // A key the server refused (NOT_STORED, or an error reply such as SERVER_ERROR object too large)
               // is a failed key; a transport failure fails the call (setManyPartial keeps it as data).
               Effect.catchIf(
-                Effect.map(sendChecked("set", targetOf(key, o), command, timeout), (reply) =>
+                Effect.map(dispatch("set", targetOf(key, o), command, timeout, succeedReply), (reply) =>
                   reply === undefined || reply._tag === "Stored" ? undefined : key
                 ),
                 isReplyError,
@@ -1231,10 +1211,14 @@ const makeWith = <A>(
       true,
       Effect.flatMap(deleteCommands(list, o), (commands) => {
         const timeout = timeoutOf(o)
-        return Effect.forEach(commands, ([key, command]) => sendChecked("delete", targetOf(key, o), command, timeout), {
-          concurrency: "unbounded",
-          discard: true
-        })
+        return Effect.forEach(
+          commands,
+          ([key, command]) => dispatch("delete", targetOf(key, o), command, timeout, succeedReply),
+          {
+            concurrency: "unbounded",
+            discard: true
+          }
+        )
       }),
       list.length
     )
@@ -1517,12 +1501,24 @@ class Call<X, E> extends Request {
     this.resume = resume
   }
   override complete(exit: Exit.Exit<Reply.Reply | undefined, TransportError>): void {
-    if (exit._tag === "Failure") return this.resume(exit as Exit.Exit<never, TransportError>)
+    if (exit._tag === "Failure") {
+      this.resume(exit as Exit.Exit<never, TransportError>)
+      return
+    }
     const reply = exit.value
     const error = reply === undefined ? undefined : replyError(this.name, this.target.name, reply)
     this.resume(error === undefined ? this.interpret(reply, this.target, this.name) : Effect.fail(error))
   }
 }
+
+const isRefused = (
+  command: Command.Command | MemcacheSerializationError | MemcacheIllegalInputError
+): command is MemcacheSerializationError | MemcacheIllegalInputError =>
+  command._tag === "MemcacheSerializationError" || command._tag === "MemcacheIllegalInputError"
+
+/** A refused input as the surface reports it. */
+const illegal = (command: string, invalid: InvalidInput): MemcacheIllegalInputError =>
+  new MemcacheIllegalInputError({ command, field: invalid.field, reason: invalid.reason })
 
 const replyError = (command: string, server: string, reply: Reply.Reply): ReplyError | undefined => {
   switch (reply._tag) {

@@ -95,7 +95,10 @@ export class GetBatcher {
     return target.submit !== undefined
       ? Effect.callback((resume) => {
           // `span` (targets with `submit` only): the call goes on in its span when the caller's fiber traces.
-          if (span?.active()) return resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
+          if (span?.active()) {
+            resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
+            return
+          }
           this.add(target, verb, key, timeoutMillis, undefined, resume as never, onValue)
         })
       : Effect.withFiber((fiber) =>

@@ -86,7 +86,10 @@ export class Server {
    */
   submit(request: Connection.Request): void {
     const connection = this.pick()
-    if (connection !== undefined) return connection.enqueue(request)
+    if (connection !== undefined) {
+      connection.enqueue(request)
+      return
+    }
     // No open connection: connect (one attempt shared by every caller), then send, in a fiber of this request's
     // own; abandoning the request interrupts it.
     request.cancelConnect = this.runCallback(
