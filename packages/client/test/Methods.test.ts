@@ -50,6 +50,11 @@ describe("MemcacheShape against memcached", () => {
       expect(ttl).toBeGreaterThan(90)
       expect(ttl).toBeLessThanOrEqual(100)
       expect(yield* ttlOf(server(), "m:str")).toBe(-1)
+      // Over 30 days: sent as an absolute unix time from the Clock, which the server shows as remaining seconds.
+      yield* m.set("m:month", "x", { ttl: "40 days", noreply: false })
+      const month = yield* ttlOf(server(), "m:month")
+      expect(month).toBeGreaterThan(40 * 86400 - 60)
+      expect(month).toBeLessThanOrEqual(40 * 86400)
       // Explicit flags override the serializer's.
       yield* m.set("m:flags", Uint8Array.of(0x61), { flags: 0, noreply: false })
       expect(yield* rawGet(server(), "m:flags")).toBe("VALUE m:flags 0 1\r\na\r\nEND\r\n")
