@@ -194,8 +194,8 @@ export const workloads: ReadonlyArray<Workload> = [
     batch: 100,
     servers: 1,
     concurrency: 10,
-    ops: 8_000,
-    warmup: 800,
+    ops: 20_000,
+    warmup: 2_000,
     noreply: false,
     unit: "calls/s"
   },
@@ -267,8 +267,8 @@ export const workloads: ReadonlyArray<Workload> = [
     batch: 100,
     servers: 3,
     concurrency: 10,
-    ops: 8_000,
-    warmup: 800,
+    ops: 20_000,
+    warmup: 2_000,
     noreply: false,
     unit: "calls/s",
     // memcache-client's several servers are failover, not a distribution: it has no cluster to measure.
