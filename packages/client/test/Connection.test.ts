@@ -3,6 +3,7 @@
  * fault proxy: what interruption does before and after a request is written, timeouts, the in-flight bound
  * (counted on the socket), and the `mn` that keeps noreply error lines from shifting replies.
  */
+import { EventEmitter } from "node:events"
 import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
@@ -79,6 +80,95 @@ const lineCounter = (prefixes: ReadonlyArray<string>) => {
 
 describe("Connection", () => {
   const server = useMemcached()
+
+  it.live("thousands of pipelined sets of mixed sizes reach the server byte for byte (buffer reuse is safe)", () =>
+    Effect.gen(function* () {
+      // Small values go through the encoder's buffer, which is written over once the kernel has the bytes; the
+      // big ones fill the socket so that Node queues writes (then nothing may be written over).
+      const connection = yield* openConnection(server().address)
+      let seed = 7
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff
+        return seed
+      }
+      const values = Array.from({ length: 3000 }, (_, i) => {
+        const size = i % 50 === 0 ? 60_000 + (random() % 40_000) : 1 + (random() % 300)
+        return Uint8Array.from({ length: size }, () => random() & 0xff)
+      })
+      const replies = yield* Effect.forEach(
+        values,
+        (value, i) => send(connection, Command.set(`reuse:${i}`, value, { noreply: i % 3 === 0 })),
+        { concurrency: "unbounded" }
+      )
+      expect(replies.filter((r) => r !== undefined && r._tag !== "Stored")).toEqual([])
+      for (let start = 0; start < values.length; start += 100) {
+        const keys = Array.from({ length: 100 }, (_, j) => `reuse:${start + j}`)
+        const reply = yield* send(connection, Command.get(keys))
+        if (reply?._tag !== "Values") throw new Error(`expected values, got ${reply?._tag}`)
+        expect(reply.values.map((v) => v.key)).toEqual(keys)
+        reply.values.forEach((v, j) => {
+          expect(Buffer.compare(v.value, values[start + j]!)).toBe(0)
+        })
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("bytes Node still queues are never written over, though each write was accepted", () =>
+    Effect.gen(function* () {
+      // A socket whose writes are accepted (`write` returns true, under the high-water mark) but stay queued
+      // in Node (`writableLength` > 0), as when the kernel's buffer is full: it keeps the chunks it was handed,
+      // as Node does, and a copy of what they held then.
+      const handed: Array<{ chunk: Uint8Array; copy: Uint8Array }> = []
+      let queued = 0
+      const socket = Object.assign(new EventEmitter(), {
+        write: (chunk: Uint8Array) => {
+          handed.push({ chunk, copy: chunk.slice() })
+          return true
+        },
+        cork: () => {},
+        uncork: () => {},
+        destroy: () => {},
+        end: () => {}
+      })
+      Object.defineProperty(socket, "writableLength", { get: () => queued })
+      const connection = new Connection.Connection(socket as unknown as net.Socket, {
+        address: Address.parse("127.0.0.1:1") as Address.ServerAddress,
+        connectTimeoutMillis: 1000,
+        noDelay: true,
+        keepAlive: true,
+        tls: undefined,
+        maxInFlight: 1024,
+        maxValueLength: 1048576,
+        auth: undefined,
+        onQuietError: () => {}
+      })
+      const sets = (prefix: string) =>
+        Effect.forEach(
+          Array.from({ length: 50 }, (_, i) => i),
+          (i) => send(connection, Command.set(`${prefix}:${i}`, bytes(`value-${i}`), { noreply: true })),
+          { discard: true }
+        )
+      const contains = (prefix: string) => {
+        const all = Buffer.concat(handed.map((h) => h.copy))
+        for (let i = 0; i < 50; i++) {
+          expect(
+            all.indexOf(`set ${prefix}:${i} 0 0 ${`value-${i}`.length} noreply\r\nvalue-${i}\r\n`)
+          ).toBeGreaterThanOrEqual(0)
+        }
+      }
+      // Queued in Node: every chunk handed out keeps its bytes while later commands are written.
+      queued = 100
+      yield* sets("q")
+      expect(handed.length).toBeGreaterThanOrEqual(50)
+      for (const { chunk, copy } of handed) expect(Buffer.compare(chunk, copy)).toBe(0)
+      contains("q")
+      // Node's queue empty: the kernel has the bytes and the buffer is reused, each write still whole.
+      queued = 0
+      yield* sets("e")
+      contains("e")
+      connection.retire(closed)
+    })
+  )
 
   it.live("interruption after the request was written retires the connection; the others fail aborted", () =>
     Effect.gen(function* () {

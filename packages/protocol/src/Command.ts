@@ -1614,6 +1614,17 @@ export class Encoder {
     return chunks
   }
 
+  /**
+   * Declares every chunk taken so far consumed (a socket that copied them to the kernel, say): the encoder then
+   * writes over its buffer from the start instead of moving on to a fresh one when it fills. Does nothing while
+   * appended bytes are not taken.
+   */
+  recycle(): void {
+    if (this.pending !== 0 || this.chunks.length !== 0) return
+    this.position = 0
+    this.chunkStart = 0
+  }
+
   // Makes room for `need` more bytes without touching bytes already handed out (or pushed as chunks).
   private reserve(need: number): void {
     if (this.position + need <= this.buffer.byteLength) return

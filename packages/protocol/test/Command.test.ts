@@ -369,6 +369,31 @@ describe("Encoder", () => {
     for (const { chunks, copy } of taken) expect(concat(chunks)).toEqual(copy)
   })
 
+  it("writes over its buffer from the start after recycle, and only once everything appended was taken", () => {
+    const encoder = new Command.Encoder({ initialCapacity: 64 })
+    encoder.append(Command.get("a"))
+    const [first] = encoder.take()
+    encoder.recycle()
+    encoder.append(Command.get("b"))
+    const [second] = encoder.take()
+    // The same memory: the first chunk now shows the second command (its bytes were consumed).
+    expect(second!.buffer).toBe(first!.buffer)
+    expect(second!.byteOffset).toBe(first!.byteOffset)
+    expect(concat([second!])).toEqual(expected([Command.get("b")]))
+    expect(concat([first!])).toEqual(expected([Command.get("b")]))
+    // Bytes appended and not taken yet are never written over.
+    encoder.append(Command.get("c"))
+    encoder.recycle()
+    encoder.append(Command.get("d"))
+    expect(concat(encoder.take())).toEqual(expected([Command.get("c"), Command.get("d")]))
+    // Nor are the chunks of a big value passed by reference, or bytes taken after it.
+    const big = new Uint8Array(20000).fill(7)
+    encoder.append(Command.set("big", big))
+    encoder.recycle()
+    const chunks = encoder.take()
+    expect(concat(chunks)).toEqual(expected([Command.set("big", big)]))
+  })
+
   it("keeps earlier chunks intact when the buffer grows in the middle of a batch", () => {
     const encoder = new Command.Encoder({ initialCapacity: 64 })
     encoder.append(Command.set("first", bytes("1")))

@@ -386,6 +386,9 @@ export class Connection {
       socket.uncork()
     }
     if (!ok) this.writable = false
+    // Nothing left in Node's queue of a plain socket: the kernel has copied every byte, so the encoder may write
+    // over them. (TLS is left out: its layer may hold cleartext it could not encrypt yet.)
+    else if (this.options.tls === undefined && socket.writableLength === 0) this.encoder.recycle()
     if (noreplies !== undefined) {
       for (const request of noreplies) request.settle(WRITTEN)
     }
