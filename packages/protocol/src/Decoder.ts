@@ -405,6 +405,25 @@ export class Decoder {
           const nl = chunk.indexOf(0x0a, p)
           return this.fail("unsolicited data: no request is pending", chunk, p, nl < 0 ? length : Math.max(p, nl - 1))
         }
+        // The common reply to a set: `STORED\r\n` whole at the start of the line.
+        if (
+          this.carryLength === 0 &&
+          chunk[p] === 0x53 /* S */ &&
+          p + 8 <= length &&
+          chunk[p + 6] === 0x0d &&
+          chunk[p + 7] === 0x0a &&
+          chunk[p + 1] === 0x54 &&
+          chunk[p + 2] === 0x4f &&
+          chunk[p + 3] === 0x52 &&
+          chunk[p + 4] === 0x45 &&
+          chunk[p + 5] === 0x44 &&
+          this.queue[this.head]!._tag === "Storage" &&
+          this.maxLineLength >= 6
+        ) {
+          p += 8
+          this.complete(Reply.replies.Stored)
+          continue
+        }
         if (this.carryLength === 0 && chunk[p] === 0x56 /* V */) {
           const head = this.queue[this.head]!
           if (head._tag === "Retrieval" && !head.cas) {

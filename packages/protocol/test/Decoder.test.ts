@@ -77,6 +77,11 @@ describe("Decoder: storage, delete, touch", () => {
     protocolError([Reply.expect.Storage], "STORED x\r\n")
     protocolError([Reply.expect.Storage], "stored\r\n")
     protocolError([Reply.expect.Storage], "\r\n")
+    protocolError([Reply.expect.Storage], "STORED\n")
+    protocolError([Reply.expect.Storage], "STOREDX\r\n")
+    expect(protocolError([Reply.expect.Storage], "STORED\r\n", { maxLineLength: 5 }).reason).toBe(
+      "reply line longer than maxLineLength"
+    )
   })
 
   it("decodes a pipeline of replies in FIFO order", () => {
