@@ -234,6 +234,36 @@ describe("Connection", () => {
     })
   )
 
+  it.live("through the command surface: a store interrupted before its write is never sent; after it, retires", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const m = yield* MemcacheClient.make({ server: proxy.address })
+      expect(Option.isNone(yield* m.get("sv:warm"))).toBe(true)
+
+      // Interrupted in the tick it was made, before the coalesced write: nothing reaches the server.
+      const q = Effect.runFork(m.set("sv:q", "x", { noreply: false }))
+      q.interruptUnsafe()
+      expect(Exit.hasInterrupts(yield* Fiber.await(q))).toBe(true)
+      expect(Option.isNone(yield* m.get("sv:q"))).toBe(true)
+      expect(proxy.clientData().toString("latin1")).not.toContain("sv:q 0")
+
+      // Interrupted once written: its reply would belong to nobody, so the connection is retired, the other
+      // request on it fails typed, and the next call opens a new connection.
+      proxy.setMode({ _tag: "Blackhole" })
+      const w = yield* Effect.forkChild(m.set("sv:w", "x", { noreply: false }))
+      const other = yield* Effect.forkChild(m.add("sv:o", "y", { noreply: false }))
+      yield* awaitRequests(proxy, "add sv:o")
+      yield* Fiber.interrupt(w)
+      expect(yield* Effect.flip(Fiber.join(other))).toMatchObject({
+        _tag: "MemcacheConnectionError",
+        reason: "aborted"
+      })
+      proxy.setMode({ _tag: "Pass" })
+      expect(yield* m.set("sv:after", "z", { noreply: false })).toBe(true)
+      expect(proxy.acceptedConnections).toBe(2)
+    })
+  )
+
   it.live("a written request past its deadline fails with an operation timeout and retires the connection", () =>
     Effect.gen(function* () {
       const proxy = yield* acquireProxy(server())
