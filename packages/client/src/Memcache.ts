@@ -543,7 +543,7 @@ const makeWith = <A>(
 
   /**
    * {@link sendWith} without the input check: only for commands that passed {@link refused}. With `span` (a
-   * call that only `instrument`'s span would wrap: see {@link traced}) the span is decided when the request is
+   * call that only `instrument`'s span would wrap: see {@link hotPath}) the span is decided when the request is
    * made, so an untraced call is one `Effect.callback` and one request object.
    */
   const dispatch = <X, E>(
@@ -673,27 +673,17 @@ const makeWith = <A>(
   }
 
   /**
-   * The span name to hand {@link dispatch} for a call that `instrument` would only wrap in a span (spans on, no
-   * retry for it), or `undefined` when `instrument` must wrap the call itself (or nothing needs to).
+   * How a hot call may skip `instrument`: with a Span (spans on, no retry for it; the span is decided when the
+   * call runs), with `null` (nothing to add), or not at all (`undefined`: a retry applies, so `instrument` wraps
+   * it). Worked out once per command, not per call.
    */
-  const traced = (name: string, safe: boolean): string | undefined =>
-    spans && (retrySchedule === undefined || !(safe || retryUnsafe)) ? name : undefined
-
-  /** The span of a call that only a span would wrap, decided when the call runs (made once per command name). */
-  const spanByName = new Map<string, Span>()
-  const spanned = (name: string): Span => {
-    let span = spanByName.get(name)
-    if (span === undefined) {
-      const options = spanOf(name)
-      const spanName = `memcache.${name}`
-      span = { active: tracing, around: (effect) => Effect.withSpan(effect, spanName, options) }
-      spanByName.set(name, span)
-    }
-    return span
+  const hotPath = (name: string, safe: boolean): Span | null | undefined => {
+    if (retrySchedule !== undefined && (safe || retryUnsafe)) return undefined
+    if (!spans) return null
+    const options = spanOf(name)
+    const spanName = `memcache.${name}`
+    return { active: tracing, around: (effect) => Effect.withSpan(effect, spanName, options) }
   }
-
-  /** Whether {@link instrument} adds nothing for a call (no spans, no retry for it). */
-  const bare = (safe: boolean): boolean => !spans && (retrySchedule === undefined || !(safe || retryUnsafe))
 
   const instrument = <X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number) => {
     const out: Effect.Effect<X, E> = retrying(safe, effect)
@@ -735,6 +725,9 @@ const makeWith = <A>(
 
   // ---- retrieval ------------------------------------------------------------------------------------------
 
+  const hotGet = hotPath("get", true)
+  const hotGets = hotPath("gets", true)
+
   const fetchOne = <X>(
     name: "get" | "gets" | "gat" | "gats",
     key: string,
@@ -756,12 +749,12 @@ const makeWith = <A>(
     // The common call (batched, one server taking requests straight onto its connection, nothing but a span to
     // add) is one Effect.callback whose span is decided when it runs.
     if (batching && (name === "get" || name === "gets") && single?.submit !== undefined) {
-      const span = traced(name, true)
-      if (span !== undefined || bare(true)) {
+      const hot = name === "get" ? hotGet : hotGets
+      if (hot !== undefined) {
         const full = prefix + key
         const invalid = Key.validate(full, keyRules)
         const call: Effect.Effect<Option.Option<X>, ValueError> = invalid === undefined
-          ? batcher.get(single, name, full, timeoutOf(o), hit, span === undefined ? undefined : spanned(span))
+          ? batcher.get(single, name, full, timeoutOf(o), hit, hot ?? undefined)
           : instrument(name, true, Effect.fail(illegal(name, invalid)))
         return orMiss(name, Option.none(), call)
       }
@@ -1019,6 +1012,7 @@ const makeWith = <A>(
   const storeCall = <X>(
     verb: Command.StorageVerb | "cas",
     safe: boolean,
+    hot: Span | null | undefined,
     key: string,
     value: A,
     o: StoreOptions | undefined,
@@ -1040,21 +1034,22 @@ const makeWith = <A>(
     }
     const command = checkedStore(verb, key, value, o, cas, exptime)
     if (isRefused(command)) return instrument(verb, safe, Effect.fail(command))
-    const span = traced(verb, safe)
-    if (span === undefined && !bare(safe)) {
+    if (hot === undefined) {
       return instrument(verb, safe, dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret))
     }
-    const traced_ = span === undefined ? undefined : spanned(span)
-    return dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret, traced_)
+    return dispatch(verb, targetOf(key, o), command, timeoutOf(o), interpret, hot ?? undefined)
   }
 
-  const store = (verb: Command.StorageVerb) => (key: string, value: A, o?: StoreOptions) =>
-    storeCall(verb, false, key, value, o, 0n, interpretStore)
+  const store = (verb: Command.StorageVerb) => {
+    const hot = hotPath(verb, false)
+    return (key: string, value: A, o?: StoreOptions) => storeCall(verb, false, hot, key, value, o, 0n, interpretStore)
+  }
 
   const set = store("set")
 
+  const hotCas = hotPath("cas", true)
   const cas = (key: string, value: A, unique: bigint, o?: StoreOptions) =>
-    storeCall("cas", true, key, value, o, unique, interpretCas)
+    storeCall("cas", true, hotCas, key, value, o, unique, interpretCas)
 
   /** setMany's commands: every value serialized and every command checked before any of it is sent. */
   const setCommands = (
