@@ -63,6 +63,13 @@ export const nextSpace = (buf: Uint8Array, from: number, end: number): number =>
   return i
 }
 
+/** The index of the first byte at or after `from` that is not a decimal digit, or `end`. */
+export const digitsEnd = (buf: Uint8Array, from: number, end: number): number => {
+  let i = from
+  while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) i++
+  return i
+}
+
 /**
  * The unsigned decimal in `buf[start, end)`, or -1 when it is empty, has a non-digit, or exceeds `max`.
  * At most 15 digits, so the number stays exact in a double.
