@@ -567,7 +567,7 @@ const makeWith = <A>(
       return span === undefined ? effect : Effect.suspend(() => (span.active() ? span.around(effect) : effect))
     }
     // Straight onto the connection, the reply interpreted in the request's completion: no continuation per call.
-    const call: Effect.Effect<X, E | KeyError> = Effect.callback<X, E | KeyError>((resume) => {
+    return Effect.callback<X, E | KeyError>((resume) => {
       if (span?.active()) {
         resume(span.around(dispatch(name, target, command, timeoutMillis, interpret)))
         return
@@ -576,7 +576,6 @@ const makeWith = <A>(
       submit(request)
       return Effect.sync(() => request.abandon())
     })
-    return call
   }
 
   /** The first refused input among `commands`, so a batch is checked whole before any of it is sent. */
@@ -746,17 +745,14 @@ const makeWith = <A>(
         ? Effect.fail(decoded.failure)
         : Effect.succeed(Option.some(build(key, value, decoded.success)))
     }
-    // The common call (batched, one server taking requests straight onto its connection, nothing but a span to
-    // add) is one Effect.callback whose span is decided when it runs.
+    // The common call (batched, a valid key, one server taking requests straight onto its connection, nothing
+    // but a span to add) is one Effect.callback whose span is decided when it runs. A refused key takes the
+    // general path below, which reports it.
     if (batching && (name === "get" || name === "gets") && single?.submit !== undefined) {
       const hot = name === "get" ? hotGet : hotGets
-      if (hot !== undefined) {
-        const full = prefix + key
-        const invalid = Key.validate(full, keyRules)
-        const call: Effect.Effect<Option.Option<X>, ValueError> = invalid === undefined
-          ? batcher.get(single, name, full, timeoutOf(o), hit, hot ?? undefined)
-          : instrument(name, true, Effect.fail(illegal(name, invalid)))
-        return orMiss(name, Option.none(), call)
+      const full = prefix + key
+      if (hot !== undefined && Key.validate(full, keyRules) === undefined) {
+        return orMiss(name, Option.none(), batcher.get(single, name, full, timeoutOf(o), hit, hot ?? undefined))
       }
     }
     const run = Effect.suspend(() => {
@@ -1470,7 +1466,6 @@ const relativeExptime = (ttl: Duration.Input): number | undefined => {
   return seconds <= THIRTY_DAYS ? seconds : undefined
 }
 
-/** The typed failure of an error reply (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), or `undefined`. */
 /**
  * A keyed command on its way to a connection: the request, and what its caller makes of the reply, in one
  * object (no closure per call). Error replies become typed failures; the rest goes through `interpret`.
@@ -1515,6 +1510,7 @@ const isRefused = (
 const illegal = (command: string, invalid: InvalidInput): MemcacheIllegalInputError =>
   new MemcacheIllegalInputError({ command, field: invalid.field, reason: invalid.reason })
 
+/** The typed failure of an error reply (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), or `undefined`. */
 const replyError = (command: string, server: string, reply: Reply.Reply): ReplyError | undefined => {
   switch (reply._tag) {
     case "Error":
