@@ -1228,11 +1228,16 @@ const writeMetaKey = (buf: Uint8Array, pos: number, key: string | Uint8Array): n
 
 // Integers are written digit by digit from the end: no string is built.
 const writeInt = (buf: Uint8Array, pos: number, n: number): number => {
+  // The numbers of a small command (flags, exptime, a length) mostly have one to three digits.
+  if (n < 10 && n >= 0) {
+    buf[pos] = 0x30 + n
+    return pos + 1
+  }
   if (n < 0) {
     buf[pos++] = 0x2d
     n = -n
   }
-  const end = pos + decimalLength(n)
+  const end = pos + (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : decimalLength(n))
   let p = end
   do {
     const q = Math.floor(n / 10)
