@@ -16,6 +16,7 @@ import type * as Errors from "@effect-memcache/protocol/Errors"
 import * as Reply from "@effect-memcache/protocol/Reply"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import {
   MemcacheConnectionError,
@@ -63,6 +64,12 @@ export class Request {
   connection: Connection | undefined = undefined
   /** Gives up a request still waiting for a connection to open (set by the server while it connects). */
   cancelConnect: (() => void) | undefined = undefined
+  /**
+   * The fiber waiting for the outcome, for a request whose caller gave no canceler (the command surface's hot
+   * path, which saves the canceler's cost per call): the request is dropped unwritten if that fiber has ended
+   * (was interrupted) by the time of the write.
+   */
+  owner: Fiber.Fiber<unknown, unknown> | undefined = undefined
   constructor(command: Command.Command, expectation: Reply.Expectation | undefined, timeoutMillis: number) {
     this.command = command
     this.expectation = expectation
@@ -287,8 +294,8 @@ export class Connection {
 
   /**
    * Sends `command`, completing with its reply (`undefined` for a command that gets none, once written).
-   * Interrupting the caller after the command was written retires the connection: the reply will never be read
-   * by anyone, and no later request can be handed a reply that was not its own.
+   * Interrupting the caller drops the command if it is not written yet; once written, its reply is still read
+   * (and dropped), so the others on the connection are not disturbed.
    */
   request(
     command: Command.Command,
@@ -342,8 +349,9 @@ export class Connection {
     for (;;) {
       const request = this.queued.peek()
       if (request === undefined) break
-      if (request.state !== State.Queued) {
-        this.queued.shift() // abandoned before it was written
+      if (request.state !== State.Queued || request.owner?.pollUnsafe() !== undefined) {
+        request.state = State.Done
+        this.queued.shift() // abandoned (or its fiber ended) before it was written
         continue
       }
       if (request.expectation === undefined) {
@@ -425,20 +433,12 @@ export class Connection {
     )
   }
 
-  /** The caller of `request` was interrupted: drop it if unwritten, else retire (its reply would be unowned). */
+  /**
+   * The caller of `request` gave up: unwritten, it is never sent; written, it stays in the pending FIFO, so its
+   * reply is read and dropped there and every later reply still goes to its own request.
+   */
   abandon(request: Request): void {
-    if (request.state === State.Queued) {
-      request.state = State.Done
-    } else if (request.state === State.Written) {
-      request.state = State.Done
-      this.retire(
-        new MemcacheConnectionError({
-          server: this.options.address.name,
-          reason: "aborted",
-          detail: "a request in flight on this connection was interrupted"
-        })
-      )
-    }
+    request.state = State.Done
   }
 
   /** Keeps one timer, armed for the earliest deadline of the requests in the connection. */
@@ -498,7 +498,7 @@ export class Connection {
 
   /**
    * The one place that decides a connection is done: every error path (socket error, close, protocol error,
-   * timeout, interruption after write, layer shutdown) goes through here. Every request still in the
+   * timeout, layer shutdown) goes through here. Every request still in the
    * connection fails, the socket is destroyed, and the owner is told.
    */
   retire(error: TransportError, errorFor?: (request: Request) => TransportError | undefined): void {
