@@ -87,8 +87,10 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
         discard: true
       })
     }
+    deadline = performance.now() + capMillis
     yield* Effect.forEach(range(workload.warmup), op, { concurrency, discard: true })
     const timed = range(workload.ops)
+    stop = Number.POSITIVE_INFINITY
     const start = performance.now()
     deadline = start + capMillis
     yield* Effect.forEach(timed, op, { concurrency, discard: true })

@@ -117,7 +117,7 @@ export const runPromiseWorkload = async (driver: PromiseDriver, plan: Plan): Pro
     await lanes(keys.length, 16, (i) => driver.set(keys[i]!, values[i]!, false).then(() => {}))
   // A burst is itself `batch` gets at once; bursts follow one another.
   const concurrency = workload.kind === "burst" ? 1 : workload.concurrency
-  await lanes(workload.warmup, concurrency, op)
+  await lanes(workload.warmup, concurrency, op, performance.now() + capMillis)
   const start = performance.now()
   const done = await lanes(workload.ops, concurrency, op, start + capMillis)
   // noreply sets are done when written; one round trip on the same connection means the server has them all.
