@@ -54,7 +54,8 @@ describe("MemcacheShape against memcached", () => {
       yield* m.set("m:month", "x", { ttl: "40 days", noreply: false })
       const month = yield* ttlOf(server(), "m:month")
       expect(month).toBeGreaterThan(40 * 86400 - 60)
-      expect(month).toBeLessThanOrEqual(40 * 86400)
+      // The server's clock ticks once a second, so its count of what remains can be one second over (seen).
+      expect(month).toBeLessThanOrEqual(40 * 86400 + 1)
       // Explicit flags override the serializer's.
       yield* m.set("m:flags", Uint8Array.of(0x61), { flags: 0, noreply: false })
       expect(yield* rawGet(server(), "m:flags")).toBe("VALUE m:flags 0 1\r\na\r\nEND\r\n")
