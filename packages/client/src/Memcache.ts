@@ -622,6 +622,21 @@ const makeWith = <A>(
     return parts
   }
 
+  /** A multi-get's requests, every line checked before any is sent; or the first refused input. */
+  const checkedGets = (
+    name: "get" | "gets",
+    asked: ReadonlyArray<string>,
+    o: CallOptions | undefined
+  ): Array<GetPart> | MemcacheIllegalInputError => {
+    const parts = planGets(name, asked, o)
+    return (
+      refused(
+        name,
+        parts.map((p) => p.command)
+      ) ?? parts
+    )
+  }
+
   const unexpected = (target: Target, name: string, reply: Reply.Reply | undefined) =>
     Effect.fail(
       new MemcacheProtocolError({
@@ -799,12 +814,8 @@ const makeWith = <A>(
     const asked = Array.from(keys)
     const run = Effect.suspend(() => {
       if (asked.length === 0) return Effect.succeed(new Map<string, X>())
-      const parts = planGets(name, asked, o)
-      const invalid = refused(
-        name,
-        parts.map((p) => p.command)
-      )
-      if (invalid !== undefined) return Effect.fail(invalid)
+      const parts = checkedGets(name, asked, o)
+      if (!Array.isArray(parts)) return Effect.fail(parts)
       const timeout = timeoutOf(o)
       const collect = (
         replies: ReadonlyArray<Reply.Reply | undefined>
@@ -884,12 +895,8 @@ const makeWith = <A>(
     build: (key: string, value: Reply.Value, a: A) => X
   ): Effect.Effect<PartialHits<X>, MemcacheIllegalInputError> =>
     Effect.suspend(() => {
-      const requests = planGets(name, asked, o)
-      const invalid = refused(
-        name,
-        requests.map((p) => p.command)
-      )
-      if (invalid !== undefined) return Effect.fail(invalid)
+      const requests = checkedGets(name, asked, o)
+      if (!Array.isArray(requests)) return Effect.fail(requests)
       const timeout = timeoutOf(o)
       return Effect.map(
         Effect.forEach(
