@@ -115,8 +115,8 @@ export interface Workload {
 const KB = 1024
 
 /**
- * Every workload, in report order. Counts are chosen so that the whole benchmark stays within about ten minutes
- * on two cores with three rounds (see also {@link capMillis}).
+ * Every workload, in report order. Counts are chosen so that the whole benchmark stays within about fifteen minutes
+ * on two cores with five rounds (see also {@link capMillis}).
  *
  * @example
  * ```ts

@@ -2,7 +2,7 @@
  * `pnpm bench`: starts a memcached, runs every (client, workload) in a fresh worker process, round after round
  * with the clients alternating, then prints the report and writes it to bench/results.md.
  *
- * Environment: `BENCH_ROUNDS` (default 3), `BENCH_FILTER` (comma-separated workload ids and/or client names;
+ * Environment: `BENCH_ROUNDS` (default 5), `BENCH_FILTER` (comma-separated workload ids and/or client names;
  * e.g. `W2,W3,effect-memcache,reference`).
  *
  * @since 0.1.0
@@ -86,7 +86,7 @@ const selection = () => {
 }
 
 const main = async () => {
-  const rounds = Number(process.env.BENCH_ROUNDS ?? "3")
+  const rounds = Number(process.env.BENCH_ROUNDS ?? "5")
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
   const selected = selection()
   const loadAverage = Os.loadavg()
