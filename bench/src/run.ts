@@ -154,9 +154,9 @@ const main = async () => {
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
-    "Every run warms up before it is timed: a tenth of its operations, except W6's 1,500 pairs (with one call of " +
-      "each kind per pair, V8 was still compiling every client's code long after 150 pairs). A warm-up, like a " +
-      "timed phase, starts no operation after 5 s.",
+    "Every run warms up before it is timed: a tenth of its operations, except W4's 6,000 calls and W6's 1,500 " +
+      "pairs, where V8 was still compiling every client's code in the timed phase after a tenth. A warm-up, like " +
+      "a timed phase, starts no operation after 5 s.",
     "W3q, W7 and W7u run only this project and the reference. W7u is W7 with this project's batching turned off " +
       "(`batching: false`): W7 / W7u is what batching is worth.",
     "W2 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into multi-key " +
