@@ -122,6 +122,24 @@ export class CallbackRequest extends Request {
   }
 }
 
+/**
+ * A request as an effect: made when the effect runs, handed to `submit` (a connection's queue, or a server that
+ * picks one), and abandoned when the caller is interrupted.
+ *
+ * @internal
+ */
+export const requestVia = (
+  submit: (request: Request) => void,
+  command: Command.Command,
+  expectation: Reply.Expectation | undefined,
+  timeoutMillis: number
+): Effect.Effect<Reply.Reply | undefined, TransportError> =>
+  Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
+    const request = new CallbackRequest(command, expectation, timeoutMillis, resume)
+    submit(request)
+    return Effect.sync(() => request.abandon())
+  })
+
 /** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
 const SHARED_EXITS = new Map<Reply.Reply, Exit.Exit<Reply.Reply>>(
   Object.values(Reply.replies).map((reply) => [reply, Exit.succeed(reply)])
@@ -302,11 +320,7 @@ export class Connection {
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
-    return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
-      const request = new CallbackRequest(command, expectation, timeoutMillis, resume)
-      this.enqueue(request)
-      return Effect.sync(() => this.abandon(request))
-    })
+    return requestVia((request) => this.enqueue(request), command, expectation, timeoutMillis)
   }
 
   /** Queues a request for the next coalesced write; its timeout starts now. */
@@ -316,15 +330,17 @@ export class Connection {
       request.settle(Exit.fail(this.retiredWith))
       return
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      // One clock read per tick: every request of the tick goes out in the same write.
-      this.tickStart = Date.now()
-      queueMicrotask(this.flushTask)
-    }
+    if (!this.flushScheduled) this.scheduleFlush()
     request.deadline = this.tickStart + request.timeoutMillis
     this.queued.push(request)
     this.arm(request.deadline)
+  }
+
+  /** Schedules the coalesced write of this tick; one clock read per tick, as every request of it goes out together. */
+  private scheduleFlush(): void {
+    this.flushScheduled = true
+    this.tickStart = Date.now()
+    queueMicrotask(this.flushTask)
   }
 
   private readonly flushTask = () => {
@@ -416,11 +432,7 @@ export class Connection {
       request.state = State.Done
       request.complete(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
     }
-    if (this.queued.size > 0 && !this.flushScheduled) {
-      this.flushScheduled = true
-      this.tickStart = Date.now()
-      queueMicrotask(this.flushTask)
-    }
+    if (this.queued.size > 0 && !this.flushScheduled) this.scheduleFlush()
   }
 
   private onProtocolError(error: Errors.ProtocolError): void {
@@ -509,9 +521,7 @@ export class Connection {
     // The owner lets go first: resuming a request runs its fiber synchronously, and a caller that sends again
     // right away (a retry, the next call of a loop) must be given a new connection, not this dead one.
     this.onRetire?.(error)
-    const fail = (request: Request) => {
-      if (request.state !== State.Done) request.settle(Exit.fail(errorFor?.(request) ?? error))
-    }
+    const fail = (request: Request) => request.settle(Exit.fail(errorFor?.(request) ?? error))
     for (const request of this.pending.drain()) fail(request)
     for (const request of this.queued.drain()) fail(request)
   }

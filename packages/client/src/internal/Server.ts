@@ -73,11 +73,7 @@ export class Server {
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
-    return Effect.callback<Reply.Reply | undefined, TransportError>((resume) => {
-      const request = new Connection.CallbackRequest(command, expectation, timeoutMillis, resume)
-      this.submit(request)
-      return Effect.sync(() => request.abandon())
-    })
+    return Connection.requestVia((request) => this.submit(request), command, expectation, timeoutMillis)
   }
 
   /**
