@@ -557,12 +557,8 @@ const makeWith = <A>(
     const expectation = Command.expectation(command)
     const submit = target.submit
     if (submit === undefined) {
-      const effect = Effect.flatMap(
-        target.request(command, expectation, timeoutMillis),
-        (reply): Effect.Effect<X, E | KeyError> => {
-          const error = reply === undefined ? undefined : replyError(name, target.name, reply)
-          return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
-        }
+      const effect = Effect.flatMap(target.request(command, expectation, timeoutMillis), (reply) =>
+        interpretReply(name, target, reply, interpret)
       )
       return span === undefined ? effect : Effect.suspend(() => (span.active() ? span.around(effect) : effect))
     }
@@ -1504,9 +1500,7 @@ class Call<X, E> extends Request {
       this.resume(exit as Exit.Exit<never, TransportError>)
       return
     }
-    const reply = exit.value
-    const error = reply === undefined ? undefined : replyError(this.name, this.target.name, reply)
-    this.resume(error === undefined ? this.interpret(reply, this.target, this.name) : Effect.fail(error))
+    this.resume(interpretReply(this.name, this.target, exit.value, this.interpret))
   }
 }
 
@@ -1531,6 +1525,17 @@ const replyError = (command: string, server: string, reply: Reply.Reply): ReplyE
     default:
       return undefined
   }
+}
+
+/** What a keyed call makes of its reply: the typed failure of an error reply, else `interpret`'s answer. */
+const interpretReply = <X, E>(
+  name: string,
+  target: Target,
+  reply: Reply.Reply | undefined,
+  interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
+): Effect.Effect<X, E | ReplyError> => {
+  const error = reply === undefined ? undefined : replyError(name, target.name, reply)
+  return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
 }
 
 /** The reply, or the typed failure of an error reply: the one mapping every path uses. */
