@@ -1,49 +1,52 @@
 /**
- * Runs a workload on this project the way its users drive it: one Effect program, `MemcacheClient.layer` for the
- * service (`MemcacheCluster.layer` with its defaults for several servers), `Serializer.bytes` for raw byte values, and the whole closed loop as one
- * `Effect.forEach(items, op, { concurrency: N })` (`"unbounded"` for a burst).
+ * Runs a workload inside one Effect program, the way this project's users drive it: the whole closed loop as one
+ * `Effect.forEach(items, op, { concurrency: N })` (`"unbounded"` inside a W7 burst).
+ *
+ * Two clients run this program:
+ * - this project: `MemcacheClient.layer` for the service (`MemcacheCluster.layer` with its defaults for several
+ *   servers), `Serializer.bytes` for raw byte values;
+ * - `reference-effect`: the reference client ({@link RawClient}) with each call wrapped in one `Effect.callback`,
+ *   the least any client driven from Effect can cost, so that this project's distance from the reference can be
+ *   split into what Effect's own loop costs and what the client adds.
  *
  * @since 0.1.0
  */
 
 import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
+import { RawClient } from "./RawClient.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
 
 const range = (n: number): ReadonlyArray<number> => Array.from({ length: n }, (_, i) => i)
 
 /**
- * The program of one run: stores the keyspace, runs the warmup, then times `ops` operations.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { runEffectWorkload } from "./EffectRunner.ts"
- * import { makePlan } from "./Plan.ts"
- * import { workloads } from "./Workload.ts"
- * const measurement = runEffectWorkload(makePlan("effect-memcache", workloads[0]!), [11211])
- * ```
+ * The calls the program makes: this project's `Memcache` service (with `Serializer.bytes`) has them, and so does
+ * the reference wrapped in Effect.
  *
  * @since 0.1.0
- * @category runners
+ * @category models
  */
-export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Promise<Measurement> => {
-  const { workload, keys, values, batches } = plan
-  const checks = new Checks()
-  const keysOfBatch = batches.map((batch) => batch.map((k) => keys[k]!))
+export interface EffectStore<E> {
+  readonly get: (key: string) => Effect.Effect<Option.Option<Uint8Array>, E>
+  readonly set: (key: string, value: Uint8Array, options: { readonly noreply: boolean }) => Effect.Effect<unknown, E>
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, Uint8Array>, E>
+}
 
-  const program = Effect.gen(function* () {
-    const cache = (yield* Memcache.Memcache).withSerializer(Serializer.bytes)
+/** The program of one run: stores the keyspace, runs the warmup, then times `ops` operations. */
+const program = <E>(plan: Plan, cache: EffectStore<E>, checks: Checks) =>
+  Effect.gen(function* () {
+    const { workload, keys, values, batches } = plan
+    const keysOfBatch = batches.map((batch) => batch.map((k) => keys[k]!))
     const noreply = { noreply: workload.noreply }
     const waitForReply = { noreply: false }
 
     // The time cap, checked when forEach asks for operation i (plain code, outside the operation's effect).
     let deadline = Number.POSITIVE_INFINITY
     let stop = Number.POSITIVE_INFINITY
-    const op = (i: number): Effect.Effect<unknown, Memcache.ValueError> => {
+    const op = (i: number): Effect.Effect<unknown, E> => {
       if (i >= stop) return Effect.void
       if (i % capCheckEvery === 0 && performance.now() > deadline) {
         stop = i
@@ -99,20 +102,85 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
     return { elapsedMs: performance.now() - start, done: Math.min(stop, workload.ops) }
   })
 
+const measured =
+  (plan: Plan, checks: Checks) =>
+  ({ done, elapsedMs }: { done: number; elapsedMs: number }): Measurement => ({
+    ops: plan.workload.kind === "burst" ? done * plan.workload.batch : done,
+    capped: done < plan.workload.ops,
+    elapsedMs,
+    checks: checks.count,
+    failures: checks.failures,
+    failure: checks.failure
+  })
+
+/**
+ * Runs a workload on this project through its public API.
+ *
+ * @example
+ * ```ts
+ * import { runEffectWorkload } from "./EffectRunner.ts"
+ * import { makePlan } from "./Plan.ts"
+ * import { workloads } from "./Workload.ts"
+ * const measurement = runEffectWorkload(makePlan("effect-memcache", workloads[0]!), [11211])
+ * ```
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Promise<Measurement> => {
+  const { workload } = plan
+  const checks = new Checks()
   const itemSizeMax = 2 * 1024 * 1024
   const servers = ports.map((port) => `127.0.0.1:${port}`)
   const layer =
     servers.length === 1
       ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, batching: workload.batching ?? true })
       : MemcacheCluster.layer({ servers, itemSizeMax })
-  return Effect.runPromise(Effect.provide(program, layer)).then(
-    ({ done, elapsedMs }): Measurement => ({
-      ops: workload.kind === "burst" ? done * workload.batch : done,
-      capped: done < workload.ops,
-      elapsedMs,
-      checks: checks.count,
-      failures: checks.failures,
-      failure: checks.failure
-    })
+  const run = Effect.gen(function* () {
+    const service = yield* Memcache.Memcache
+    return yield* program(plan, service.withSerializer(Serializer.bytes), checks)
+  })
+  return Effect.runPromise(Effect.provide(run, layer)).then(measured(plan, checks))
+}
+
+/** A reference call as an effect: one `Effect.callback`, resumed from the reference's callback. */
+const wrapped = <A>(call: (callback: (error: Error | undefined, result: A) => void) => void): Effect.Effect<A, Error> =>
+  Effect.callback((resume) =>
+    call((error, result) => resume(error === undefined ? Effect.succeed(result) : Effect.fail(error)))
   )
+
+/**
+ * Runs a workload on the reference client wrapped in Effect (`reference-effect`, one server): each call is one
+ * `Effect.callback`, and the loop is the same program as this project's.
+ *
+ * @example
+ * ```ts
+ * import { runReferenceInEffect } from "./EffectRunner.ts"
+ * import { makePlan } from "./Plan.ts"
+ * import { workloads } from "./Workload.ts"
+ * const measurement = runReferenceInEffect(makePlan("reference-effect", workloads[0]!), [11211])
+ * ```
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const runReferenceInEffect = async (plan: Plan, ports: ReadonlyArray<number>): Promise<Measurement> => {
+  if (ports.length !== 1) throw new Error("reference-effect runs on one server")
+  const client = await RawClient.connect(ports[0]!)
+  const checks = new Checks()
+  const store: EffectStore<Error> = {
+    get: (key) =>
+      Effect.callback((resume) =>
+        client.get(key, (error, value) =>
+          resume(error === undefined ? Effect.succeed(Option.fromUndefinedOr(value)) : Effect.fail(error))
+        )
+      ),
+    set: (key, value, { noreply }) => wrapped((callback) => client.set(key, value, noreply, callback)),
+    getMany: (keys) => wrapped((callback) => client.getMany(keys, callback))
+  }
+  try {
+    return measured(plan, checks)(await Effect.runPromise(program(plan, store, checks)))
+  } finally {
+    client.close()
+  }
 }

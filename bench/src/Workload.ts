@@ -17,7 +17,14 @@
  * @since 0.1.0
  * @category constants
  */
-export const clients = ["effect-memcache", "memjs", "memcache-client", "memcached", "reference"] as const
+export const clients = [
+  "effect-memcache",
+  "memjs",
+  "memcache-client",
+  "memcached",
+  "reference",
+  "reference-effect"
+] as const
 
 /**
  * One client of the benchmark.
@@ -50,7 +57,8 @@ export const clientCode: Record<ClientId, string> = {
   memjs: "mj",
   "memcache-client": "mc",
   memcached: "md",
-  reference: "rf"
+  reference: "rf",
+  "reference-effect": "re"
 }
 
 /**
@@ -183,7 +191,7 @@ export const workloads: ReadonlyArray<Workload> = [
     warmup: 40_000,
     noreply: true,
     unit: "sets/s",
-    only: ["effect-memcache", "reference"]
+    only: ["effect-memcache", "reference", "reference-effect"]
   },
   {
     id: "W4",

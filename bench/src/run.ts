@@ -151,13 +151,17 @@ const main = async () => {
       "others), `maxValue: 2 MB`.",
     "reference: bench/src/RawClient.ts, a minimal pipelined text-protocol client on node:net (one write per tick, " +
       "incremental Buffer parsing, a FIFO of callbacks, no validation or timeouts).",
+    "reference-effect: the reference driven by the same Effect program as this project, each call one " +
+      "`Effect.callback` around the reference's callback: what any client costs when driven from Effect, with " +
+      "nothing of its own. The distance from reference-effect to the reference is Effect's loop; the distance " +
+      "from this project to reference-effect is what this project adds. It runs on one server only (not W7, W7u, W8).",
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
     "Every run warms up before it is timed: a tenth of its operations, except W4's 6,000 calls and W6's 1,500 " +
       "pairs, where V8 was still compiling every client's code in the timed phase after a tenth. A warm-up, like " +
       "a timed phase, starts no operation after 5 s.",
-    "W3q, W7 and W7u run only this project and the reference. W7u is W7 with this project's batching turned off " +
+    "W3q runs only this project, the reference and reference-effect; W7 and W7u only this project and the reference. W7u is W7 with this project's batching turned off " +
       "(`batching: false`): W7 / W7u is what batching is worth.",
     "W2 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into multi-key " +
       "gets (its automatic batching); the reference sends one `get` per call, so it is no ceiling there.",

@@ -72,6 +72,7 @@ const driverOf = async (client: ClientId, ports: ReadonlyArray<number>): Promise
     case "reference":
       return (await import("./ReferenceDriver.ts")).make(ports)
     case "effect-memcache":
+    case "reference-effect":
       throw new Error("driven through EffectRunner")
   }
 }
@@ -143,6 +144,8 @@ const main = async () => {
   try {
     if (client === "effect-memcache") {
       measurement = await (await import("./EffectRunner.ts")).runEffectWorkload(plan, ports)
+    } else if (client === "reference-effect") {
+      measurement = await (await import("./EffectRunner.ts")).runReferenceInEffect(plan, ports)
     } else {
       const driver = await driverOf(client, ports)
       measurement = await runPromiseWorkload(driver, plan)
