@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { ReplyError, TransportError } from "../MemcacheError.ts"
 import type { Target } from "./Backend.ts"
-import { CallbackRequest } from "./Connection.ts"
+import { afterTick, CallbackRequest } from "./Connection.ts"
 
 /**
  * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
@@ -137,7 +137,7 @@ export class GetBatcher {
     }
     if (!this.scheduled) {
       this.scheduled = true
-      queueMicrotask(this.flush)
+      afterTick(this.flush)
     }
   }
 
