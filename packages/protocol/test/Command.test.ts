@@ -1,4 +1,4 @@
-import { Command, Errors, Reply } from "@effect-memcache/protocol"
+import { Command, Errors, Key, Reply } from "@effect-memcache/protocol"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 
@@ -94,6 +94,52 @@ describe("retrieval encoders", () => {
     const error = refused(Command.get(["ok", "bad key"]))
     expect(error.field).toBe("key")
     expect(error.reason).toBe("keys[1] contains a space (byte 0x20 at offset 3)")
+  })
+
+  it("a long key list (checked on its joined line) refuses what the per-key check refuses, and names the key", () => {
+    const good = fc.stringMatching(/^[!-~]{1,12}$/)
+    const faulty = fc.constantFrom(
+      "",
+      "a b",
+      " ",
+      "tab\there",
+      "cr\r",
+      "del\x7f",
+      "é",
+      "日本",
+      "\ud800",
+      "x".repeat(251)
+    )
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 9, arbitrary: good }, { weight: 1, arbitrary: faulty }), {
+          minLength: 8,
+          maxLength: 24
+        }),
+        (keys) => {
+          const first = keys.findIndex((k) => Key.validate(k) !== undefined)
+          const error = Command.validate(Command.get(keys))
+          if (first === -1) {
+            expect(error).toBeUndefined()
+            expect(text(Command.get(keys))).toBe(`get ${keys.join(" ")}\r\n`)
+          } else {
+            expect(error?.reason).toBe(`keys[${first}] ${Key.validate(keys[first]!)!.reason}`)
+          }
+        }
+      )
+    )
+  })
+
+  it("the Encoder writes a long key list as validate checked it, and an unchecked one as it is", () => {
+    const checked = Array.from({ length: 10 }, (_, i) => `k${i}`)
+    const line = `get ${checked.join(" ")}\r\n`
+    expect(Command.validate(Command.get(checked))).toBeUndefined()
+    ;(checked as Array<string>)[3] = "bad key\r\nflush_all"
+    const unchecked = Array.from({ length: 10 }, (_, i) => `u${i}`)
+    const encoder = new Command.Encoder()
+    encoder.append(Command.get(checked))
+    encoder.append(Command.get(unchecked))
+    expect(latin1(concat(encoder.take()))).toBe(`${line}get ${unchecked.join(" ")}\r\n`)
   })
 
   it("accepts a gat line of exactly 2048 bytes and refuses 2049", () => {
