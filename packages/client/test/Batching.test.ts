@@ -40,6 +40,30 @@ describe("automatic batching", () => {
     })
   )
 
+  it.live("a burst split over several lines: every caller gets its own value or miss", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const m = yield* MemcacheClient.make({ server: proxy.address })
+      // 2,000 keys of 34 bytes (70 KB) need five get lines under the 16 KB line limit.
+      const all = keys(2000, "b-split-burst-with-a-long-key")
+      // Runs of hits and misses, so that lines start and end on both.
+      const hit = (i: number) => Math.floor(i / 7) % 3 !== 0
+      yield* Effect.forEach(
+        all.filter((_, i) => hit(i)),
+        (k) => m.set(k, `value of ${k}`, { noreply: false }),
+        { concurrency: 16 }
+      )
+      proxy.resetCounters()
+      // Every tenth key is asked twice.
+      const asked = [...all, ...all.filter((_, i) => i % 10 === 0)]
+      const got = yield* Effect.forEach(asked, (k) => m.get(k), { concurrency: "unbounded" })
+      expect(got).toEqual(asked.map((k) => (hit(all.indexOf(k)) ? Option.some(`value of ${k}`) : Option.none())))
+      const lines = requestLines(proxy.clientData(), "get")
+      expect(lines.length).toBe(5)
+      expect(lines.flatMap((line) => line.split(" ").slice(1)).sort()).toEqual([...all].sort())
+    })
+  )
+
   it.live("a key asked by many callers at once is asked once", () =>
     Effect.gen(function* () {
       const proxy = yield* acquireProxy(server())

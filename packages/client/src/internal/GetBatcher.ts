@@ -167,14 +167,16 @@ export class GetBatcher {
         return
       }
       const values = reply?._tag === "Values" ? reply.values : []
-      for (const value of values) {
-        const waiter = batch.waiters.get(value.key)
-        if (waiter !== undefined) {
-          answer(waiter, value)
-          batch.waiters.delete(value.key)
-        }
+      // The decoder hands the values in the order the keys were asked, misses left out, each with the very key
+      // string asked (it fails the connection on any other order): one walk answers every key, one lookup each.
+      let v = 0
+      for (const key of keys) {
+        const value = values[v]
+        if (value !== undefined && value.key === key) {
+          v++
+          answer(batch.waiters.get(key), value)
+        } else answer(batch.waiters.get(key), undefined)
       }
-      for (const key of keys) answer(batch.waiters.get(key), undefined)
     }
     // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
     if (target.submit !== undefined) {
