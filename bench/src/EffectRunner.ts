@@ -15,8 +15,9 @@
 import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
 import { Effect, Option } from "effect"
+import { identity } from "effect/Function"
 import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
-import { RawClient } from "./RawClient.ts"
+import { type Callback, RawClient } from "./RawClient.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
 
@@ -143,10 +144,13 @@ export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Pro
   return Effect.runPromise(Effect.provide(run, layer)).then(measured(plan, checks))
 }
 
-/** A reference call as an effect: one `Effect.callback`, resumed from the reference's callback. */
-const wrapped = <A>(call: (callback: (error: Error | undefined, result: A) => void) => void): Effect.Effect<A, Error> =>
+/** A reference call as one `Effect.callback`, resumed with `f` of the reference's result (or its error). */
+const wrapped = <A, B>(
+  call: (callback: (error: Error | undefined, result: A) => void) => void,
+  f: (result: A) => B
+): Effect.Effect<B, Error> =>
   Effect.callback((resume) =>
-    call((error, result) => resume(error === undefined ? Effect.succeed(result) : Effect.fail(error)))
+    call((error, result) => resume(error === undefined ? Effect.succeed(f(result)) : Effect.fail(error)))
   )
 
 /**
@@ -170,13 +174,10 @@ export const runReferenceInEffect = async (plan: Plan, ports: ReadonlyArray<numb
   const checks = new Checks()
   const store: EffectStore<Error> = {
     get: (key) =>
-      Effect.callback((resume) =>
-        client.get(key, (error, value) =>
-          resume(error === undefined ? Effect.succeed(Option.fromUndefinedOr(value)) : Effect.fail(error))
-        )
-      ),
-    set: (key, value, { noreply }) => wrapped((callback) => client.set(key, value, noreply, callback)),
-    getMany: (keys) => wrapped((callback) => client.getMany(keys, callback))
+      wrapped((callback: Callback<Buffer | undefined>) => client.get(key, callback), Option.fromUndefinedOr),
+    set: (key, value, { noreply }) =>
+      wrapped((callback: Callback<boolean>) => client.set(key, value, noreply, callback), identity),
+    getMany: (keys) => wrapped((callback: Callback<Map<string, Buffer>>) => client.getMany(keys, callback), identity)
   }
   try {
     return measured(plan, checks)(await Effect.runPromise(program(plan, store, checks)))
