@@ -166,56 +166,59 @@ const asciiKeyAt = (b: Uint8Array, start: number, end: number, key: string): num
   return b[start + n] === 0x20 ? start + n : -1
 }
 
-const classify = (b: Uint8Array, s: number, e: number): number => {
-  if (e <= s) return K_OTHER
-  switch (b[s]) {
-    case 0x56 /* V */:
-      if (startsWith(b, s, e, "VALUE ")) return K_VALUE
-      if (isWord(b, s, e, "VERSION")) return K_VERSION
-      if (startsWith(b, s, e, "VA ")) return K_VA
-      return K_OTHER
-    case 0x45 /* E */:
-      if (isExactly(b, s, e, "END")) return K_END
-      if (startsWith(b, s, e, "ERROR") && (e - s === 5 || b[s + 5] === 0x20 || b[s + 5] === 0x3a)) return K_ERROR
-      if (isExactly(b, s, e, "EXISTS")) return K_EXISTS
-      if (isWord(b, s, e, "EN")) return K_EN
-      if (isWord(b, s, e, "EX")) return K_EX
-      return K_OTHER
-    case 0x53 /* S */:
-      if (isExactly(b, s, e, "STORED")) return K_STORED
-      if (startsWith(b, s, e, "STAT ")) return K_STAT
-      if (isWord(b, s, e, "SERVER_ERROR")) return K_SERVER_ERROR
-      return K_OTHER
-    case 0x4e /* N */:
-      if (isExactly(b, s, e, "NOT_FOUND")) return K_NOT_FOUND
-      if (isExactly(b, s, e, "NOT_STORED")) return K_NOT_STORED
-      if (isWord(b, s, e, "NF")) return K_NF
-      if (isWord(b, s, e, "NS")) return K_NS
-      return K_OTHER
-    case 0x48 /* H */:
-      return isWord(b, s, e, "HD") ? K_HD : K_OTHER
-    case 0x44 /* D */:
-      return isExactly(b, s, e, "DELETED") ? K_DELETED : K_OTHER
-    case 0x54 /* T */:
-      return isExactly(b, s, e, "TOUCHED") ? K_TOUCHED : K_OTHER
-    case 0x4f /* O */:
-      return isExactly(b, s, e, "OK") ? K_OK : K_OTHER
-    case 0x52 /* R */:
-      return isExactly(b, s, e, "RESET") ? K_RESET : K_OTHER
-    case 0x43 /* C */:
-      return isWord(b, s, e, "CLIENT_ERROR") ? K_CLIENT_ERROR : K_OTHER
-    case 0x4d /* M */:
-      if (isWord(b, s, e, "MN")) return K_MN
-      if (startsWith(b, s, e, "ME ")) return K_ME
-      return K_OTHER
-    case 0x49 /* I */:
-      return startsWith(b, s, e, "ITEM ") ? K_ITEM : K_OTHER
-    case 0x50 /* P */:
-      return startsWith(b, s, e, "PREFIX ") ? K_PREFIX : K_OTHER
-    default:
-      return isDigits(b, s, e) ? K_NUMBER : K_OTHER
+type Classifier = (b: Uint8Array, s: number, e: number) => number
+
+const numberOrOther: Classifier = (b, s, e) => (isDigits(b, s, e) ? K_NUMBER : K_OTHER)
+
+/**
+ * The reply kind of each first byte of a line. A small function per letter rather than one switch: V8 optimizes a
+ * function after running its own bytecode a number of times that grows with its size, and one call of a switch
+ * over every reply runs a sliver of it (see `LineCodec` in Command).
+ */
+const byFirstByte: ReadonlyArray<Classifier> = (() => {
+  const table = new Array<Classifier>(256).fill(numberOrOther)
+  const letter = (c: string, classifier: Classifier) => {
+    table[c.charCodeAt(0)] = classifier
   }
-}
+  letter("V", (b, s, e) => {
+    if (startsWith(b, s, e, "VALUE ")) return K_VALUE
+    if (isWord(b, s, e, "VERSION")) return K_VERSION
+    return startsWith(b, s, e, "VA ") ? K_VA : K_OTHER
+  })
+  letter("E", (b, s, e) => {
+    if (isExactly(b, s, e, "END")) return K_END
+    if (startsWith(b, s, e, "ERROR") && (e - s === 5 || b[s + 5] === 0x20 || b[s + 5] === 0x3a)) return K_ERROR
+    if (isExactly(b, s, e, "EXISTS")) return K_EXISTS
+    if (isWord(b, s, e, "EN")) return K_EN
+    return isWord(b, s, e, "EX") ? K_EX : K_OTHER
+  })
+  letter("S", (b, s, e) => {
+    if (isExactly(b, s, e, "STORED")) return K_STORED
+    if (startsWith(b, s, e, "STAT ")) return K_STAT
+    return isWord(b, s, e, "SERVER_ERROR") ? K_SERVER_ERROR : K_OTHER
+  })
+  letter("N", (b, s, e) => {
+    if (isExactly(b, s, e, "NOT_FOUND")) return K_NOT_FOUND
+    if (isExactly(b, s, e, "NOT_STORED")) return K_NOT_STORED
+    if (isWord(b, s, e, "NF")) return K_NF
+    return isWord(b, s, e, "NS") ? K_NS : K_OTHER
+  })
+  letter("H", (b, s, e) => (isWord(b, s, e, "HD") ? K_HD : K_OTHER))
+  letter("D", (b, s, e) => (isExactly(b, s, e, "DELETED") ? K_DELETED : K_OTHER))
+  letter("T", (b, s, e) => (isExactly(b, s, e, "TOUCHED") ? K_TOUCHED : K_OTHER))
+  letter("O", (b, s, e) => (isExactly(b, s, e, "OK") ? K_OK : K_OTHER))
+  letter("R", (b, s, e) => (isExactly(b, s, e, "RESET") ? K_RESET : K_OTHER))
+  letter("C", (b, s, e) => (isWord(b, s, e, "CLIENT_ERROR") ? K_CLIENT_ERROR : K_OTHER))
+  letter("M", (b, s, e) => {
+    if (isWord(b, s, e, "MN")) return K_MN
+    return startsWith(b, s, e, "ME ") ? K_ME : K_OTHER
+  })
+  letter("I", (b, s, e) => (startsWith(b, s, e, "ITEM ") ? K_ITEM : K_OTHER))
+  letter("P", (b, s, e) => (startsWith(b, s, e, "PREFIX ") ? K_PREFIX : K_OTHER))
+  return table
+})()
+
+const classify = (b: Uint8Array, s: number, e: number): number => (e <= s ? K_OTHER : byFirstByte[b[s]!]!(b, s, e))
 
 const isErrorKind = (kind: number): boolean => kind === K_ERROR || kind === K_CLIENT_ERROR || kind === K_SERVER_ERROR
 

@@ -293,6 +293,14 @@ describe("validation of storage inputs", () => {
   it("refuses an unknown storage verb", () => {
     expect(refused(Command.store("cas" as Command.StorageVerb, "k", abc)).field).toBe("argument")
   })
+
+  it("refuses a command of an unknown kind, including names an object inherits", () => {
+    for (const tag of ["Bogus", "constructor", "toString", "__proto__"]) {
+      const command = { _tag: tag, key: "k" } as unknown as Command.Command
+      expect(refused(command).field).toBe("argument")
+      expect(Command.encode(command)).toBeInstanceOf(Errors.InvalidInput)
+    }
+  })
 })
 
 describe("expectation", () => {
