@@ -142,7 +142,7 @@ export const render = (
   lines.push(
     "Each cell: median ops/s over the rounds · ratio to the reference · peak RSS of the client process (median " +
       "over the rounds). Every run is a fresh Node process on one connection to one memcached " +
-      `(\`${env.memcachedCommand}\`); clients alternate within each round. † = stopped by the 5 s cap on some run ` +
+      `(\`${env.memcachedCommand}\`); clients alternate within each round, and each round starts one client later than the one before, so no client always runs first. † = stopped by the 5 s cap on some run ` +
       "(rate over the operations done).",
     ""
   )

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: starts a memcached, runs every (client, workload) in a fresh worker process, round after round
- * with the clients alternating, then prints the report and writes it to bench/results.md.
+ * with the clients alternating (each round starting one client later), then prints the report and writes it to
+ * bench/results.md.
  *
  * Environment: `BENCH_ROUNDS` (default 5), `BENCH_FILTER` (comma-separated workload ids and/or client names;
  * e.g. `W2,W3,effect-memcache,reference`).
@@ -85,6 +86,12 @@ const selection = () => {
   }
 }
 
+/** The clients in the order of round `shift + 1`: each round starts one client later, so none always runs first. */
+const rotated = <A>(items: ReadonlyArray<A>, shift: number): ReadonlyArray<A> => {
+  const k = shift % items.length
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
 const main = async () => {
   const rounds = Number(process.env.BENCH_ROUNDS ?? "5")
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
@@ -116,7 +123,7 @@ const main = async () => {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const workload of selected.workloads) {
-        for (const client of selected.clients) {
+        for (const client of rotated(selected.clients, round - 1)) {
           if (!runsOn(workload, client)) continue
           const cell = `${workload.id}/${client}`
           if (failed.has(cell)) continue
@@ -158,7 +165,7 @@ const main = async () => {
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",
-    "Every run warms up before it is timed: a tenth of its operations, except W4's 6,000 calls and W6's 1,500 " +
+    "Every run warms up before it is timed: a tenth of its operations, except W4's 6,000 calls and W6's 4,500 " +
       "pairs, where V8 was still compiling every client's code in the timed phase after a tenth. A warm-up, like " +
       "a timed phase, starts no operation after 5 s.",
     "W3q runs only this project, the reference and reference-effect; W7 and W7u only this project and the reference. W7u is W7 with this project's batching turned off " +
