@@ -123,8 +123,12 @@ const main = async () => {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const workload of selected.workloads) {
-        for (const client of rotated(selected.clients, round - 1)) {
-          if (!runsOn(workload, client)) continue
+        // The workload's own clients rotate, so that of two (W7) each runs first in every other round.
+        const order = rotated(
+          selected.clients.filter((c) => runsOn(workload, c)),
+          round - 1
+        )
+        for (const client of order) {
           const cell = `${workload.id}/${client}`
           if (failed.has(cell)) continue
           const ports = servers.slice(0, workload.servers).map((s) => s.port)
