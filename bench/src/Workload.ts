@@ -235,8 +235,8 @@ export const workloads: ReadonlyArray<Workload> = [
     ops: 3_000,
     // One call of each kind per pair, so V8 takes long to finish: traced in windows of 1,500 pairs, every client
     // (the reference too) still had functions optimized and its CPU per pair still falling in the second and third
-    // windows, and none after the fourth. After 1,500 warm-up pairs the timed phase measured that warm-up, so the
-    // warm-up is three windows.
+    // windows; from the fourth on, a compile or two and a flat CPU per pair. After 1,500 warm-up pairs the timed
+    // phase measured that warm-up, so the warm-up is three windows.
     warmup: 4_500,
     noreply: false,
     unit: "set+get pairs/s"
