@@ -1112,22 +1112,11 @@ export const validate = (command: Command, limits?: Limits): InvalidInput | unde
       return validators.Arithmetic(command, limits)
     case "Touch":
       return validators.Touch(command, limits)
-    case "Stats":
-    case "Version":
-    case "Verbosity":
-    case "FlushAll":
-    case "CacheMemlimit":
-    case "Quit":
-    case "Shutdown":
-    case "MetaNoop":
-    case "MetaDebug":
-    case "MetaGet":
-    case "MetaSet":
-    case "MetaDelete":
-    case "MetaArithmetic":
-      return (validators[command._tag] as Validator<Command>)(command, limits)
     default:
-      return new InvalidInput("argument", `unknown command ${JSON.stringify(String((command as Command)._tag))}`)
+      // The other kinds, looked up; an own property only, so that an untyped `_tag` such as "constructor" is refused.
+      return Object.hasOwn(validators, command._tag)
+        ? (validators[command._tag] as Validator<Command>)(command, limits)
+        : new InvalidInput("argument", `unknown command ${JSON.stringify(String(command._tag))}`)
   }
 }
 
@@ -1355,11 +1344,14 @@ const keyedBound = (command: { readonly key: string | Uint8Array }): number => 1
 const metaBound = (command: { readonly key: string | Uint8Array; readonly opaque?: string | undefined }): number =>
   256 + keyBound(command.key) + (command.opaque === undefined ? 0 : command.opaque.length * 3)
 
-const keyListBound = (command: { readonly keys: ReadonlyArray<string> }): number => {
-  let n = 40
-  for (let i = 0; i < command.keys.length; i++) n += 1 + command.keys[i].length * 3
+/** `base` plus a space and up to 3 bytes per UTF-16 unit for each word of a list (keys, stats arguments). */
+const wordsBound = (base: number, words: ReadonlyArray<string>): number => {
+  let n = base
+  for (let i = 0; i < words.length; i++) n += 1 + words[i].length * 3
   return n
 }
+
+const keyListBound = (command: { readonly keys: ReadonlyArray<string> }): number => wordsBound(40, command.keys)
 
 const fixedBound = (): number => 64
 
@@ -1440,11 +1432,7 @@ const lineCodecs: { readonly [T in Command["_tag"]]: LineCodec<Extract<Command, 
     }
   },
   Stats: {
-    bound: (command) => {
-      let n = 16
-      for (let i = 0; i < command.args.length; i++) n += 1 + command.args[i].length * 3
-      return n
-    },
+    bound: (command) => wordsBound(16, command.args),
     write: (buf, pos, command) => {
       let p = writeAscii(buf, pos, "stats")
       for (let i = 0; i < command.args.length; i++) {
