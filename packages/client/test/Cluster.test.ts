@@ -3,6 +3,7 @@ import { Distribution, Memcache, MemcacheCluster } from "@effect-memcache/client
 import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Schedule, Schema } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { type MemcachedServer, rawCommand, startMemcached } from "../../../testing/Memcached.ts"
+import { acquireProxy } from "../../../testing/Scoped.ts"
 
 /** Starts `n` servers before the block's tests and stops them after. */
 const useServers = (n: number): (() => ReadonlyArray<MemcachedServer>) => {
@@ -270,6 +271,39 @@ describe("MemcacheCluster: every key on the server its Distribution names", () =
         yield* cluster.set(key, "v")
         expect(yield* Effect.promise(() => getRaw(servers()[route(key)]!, `hash-as:${key}`))).toContain("VALUE")
       }
+    })
+  )
+})
+
+describe("MemcacheCluster: a server's long key list", () => {
+  const servers = useServers(2)
+
+  it.live("getMany of 6,000 keys: the proxied server gets several get lines, none over 16 KiB, each key once", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(servers()[0]!)
+      const cluster = yield* MemcacheCluster.make({
+        servers: [proxy.address, servers()[1]!.address],
+        keyPrefix: "chunk:",
+        defaultNoreply: false,
+        timeout: "10 seconds"
+      })
+      const route = Distribution.rendezvous.make([proxy, servers()[1]!].map((s) => ({ host: s.host, port: s.port })))
+      const keys = Array.from({ length: 6000 }, (_, i) => `key-number-${i}`)
+      yield* cluster.setMany(keys.filter((_, i) => i % 2 === 0).map((k) => [k, k] as const))
+      proxy.resetCounters()
+      const found = yield* cluster.getMany(keys)
+      expect(found.size).toBe(3000)
+      const lines = proxy
+        .clientData()
+        .toString("utf8")
+        .split("\r\n")
+        .filter((l) => l.startsWith("get "))
+      expect(lines.length).toBeGreaterThan(1)
+      for (const line of lines) expect(line.length + 2).toBeLessThanOrEqual(16384)
+      const sent = lines.flatMap((l) => l.split(" ").slice(1))
+      const mine = keys.filter((k) => route(k) === 0).map((k) => `chunk:${k}`)
+      expect(mine.length).toBeGreaterThan(2000)
+      expect(sent.sort()).toEqual(mine.sort())
     })
   )
 })

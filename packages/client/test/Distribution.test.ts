@@ -1,6 +1,7 @@
 import * as Zlib from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import { Distribution } from "@effect-memcache/client"
+import * as Reference from "./HashingReference.ts"
 
 // The golden vectors of /work/shared/hashing.md: servers .1 = 10.0.0.1:11211, .2 = 10.0.0.2:11211,
 // .3 = 10.0.0.3:11212, in that order; each row gives the server of each key as the real library chose it.
@@ -111,5 +112,67 @@ describe("Distribution", () => {
     const route = Distribution.custom((key, ns) => key.length % ns.length).make(nodes)
     expect(route("ab")).toBe(2)
     expect(route("abc")).toBe(0)
+  })
+})
+
+/** A seeded generator, so a failure can be replayed. */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+const ALPHABET = Array.from("abcXYZ019:_-.éüÿĀłключЖ中文鍵😀🔑𝄞")
+const randomKeys = (count: number, seed: number) => {
+  const next = random(seed)
+  return Array.from({ length: count }, () =>
+    Array.from({ length: 1 + Math.floor(next() * 30) }, () => ALPHABET[Math.floor(next() * ALPHABET.length)]).join("")
+  )
+}
+
+describe("Distribution against references written from hashing.md", () => {
+  const references = { rendezvous: Reference.rendezvous, ketama: Reference.ketama, modula: Reference.modula }
+  for (const name of ["rendezvous", "ketama", "modula"] as const) {
+    it(`${name}: the reference reproduces the golden row, and the module agrees with it on 10,000 keys`, () => {
+      const reference = references[name]
+      expect(keys.map(reference(nodes))).toEqual(golden[name])
+      const weighted: ReadonlyArray<Distribution.Node> = [
+        { host: "127.0.0.1", port: 11211, weight: 1 },
+        { host: "127.0.0.1", port: 11212, weight: name === "ketama" ? 2 : 1 },
+        { host: "10.1.2.3", port: 20000, weight: 1 },
+        { host: "memcache-4.example", port: 11211, weight: name === "ketama" ? 3 : 1 }
+      ]
+      const expected = reference(weighted)
+      const actual = Distribution.byName[name].make(weighted)
+      const randomised = randomKeys(10_000, 45)
+      expect(randomised.some((k) => /[^\x00-\x7f]/.test(k))).toBe(true)
+      expect(randomised.some((k) => /[\u{10000}-\u{10ffff}]/u.test(k))).toBe(true)
+      const mismatches = randomised.filter((k) => actual(k) !== expected(k))
+      expect(mismatches).toEqual([])
+    })
+  }
+
+  it("rendezvous: a tie goes to the greater server name, in either order (pymemcache's max(str))", () => {
+    // Find two server names that score the same for one key (a birthday search: ~2^17 names for a 32-bit hash).
+    const seen = new Map<number, string>()
+    let pair: [string, string] | undefined
+    for (let i = 0; pair === undefined && i < 4_000_000; i++) {
+      const name = `/tmp/mc-${i}.sock`
+      const score = Distribution.murmur3(`${name}-k`)
+      const other = seen.get(score)
+      if (other !== undefined) pair = [other, name]
+      else seen.set(score, name)
+    }
+    expect(pair).toBeDefined()
+    const [a, b] = pair!
+    expect(Distribution.murmur3(`${a}-k`)).toBe(Distribution.murmur3(`${b}-k`))
+    const greater = [a, b].sort()[1] // strings: the greater by code unit, as Python compares these ASCII names
+    for (const order of [
+      [a, b],
+      [b, a]
+    ]) {
+      const route = Distribution.rendezvous.make(order.map((host) => ({ host })))
+      expect(order[route("k")]).toBe(greater)
+    }
   })
 })
