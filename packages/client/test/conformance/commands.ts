@@ -177,6 +177,25 @@ export const commands = (subject: Subject) => {
       expect([...hits.keys()]).toEqual(keys.filter((_, i) => i % 3 === 0))
     }))
 
+  test("getManyPartial and getsManyPartial: hits in the order asked, misses absent, no failures", (t) =>
+    Effect.gen(function* () {
+      const m = yield* t.client({ defaultNoreply: false })
+      yield* m.set("pm:a", "A")
+      yield* m.set("pm:c", 3)
+      const partial = yield* m.getManyPartial(["pm:c", "pm:b", "pm:a", "pm:c"])
+      expect([...partial.hits]).toEqual([
+        ["pm:c", 3],
+        ["pm:a", "A"]
+      ])
+      expect(partial.failures.size).toBe(0)
+      expect(partial.failedKeys).toEqual([])
+      const withCas = yield* m.getsManyPartial(["pm:a", "pm:x"])
+      expect([...withCas.hits.keys()]).toEqual(["pm:a"])
+      expect(withCas.hits.get("pm:a")?.cas).toBe(Option.getOrThrow(yield* m.gets("pm:a")).cas)
+      // Refused input still fails the call: nothing is sent.
+      expect((yield* Effect.flip(m.getManyPartial(["pm:a", "bad key"])))._tag).toBe("MemcacheIllegalInputError")
+    }))
+
   test("add, replace, and a key prefix shared with an unprefixed client", (t) =>
     Effect.gen(function* () {
       const m = yield* t.client({ defaultNoreply: false })
@@ -344,6 +363,28 @@ export const commands = (subject: Subject) => {
       // A delta past Number.MAX_SAFE_INTEGER must be a bigint: refused before anything is sent.
       const unsafe = yield* Effect.flip(m.incr("num:n", 2 ** 60))
       expect(unsafe._tag).toBe("MemcacheIllegalInputError")
+    }))
+
+  test("CAS uniques are unique across keys; incr 0 on 2^64-1 keeps the value and takes a new unique", (t) =>
+    Effect.gen(function* () {
+      const m = yield* t.client({ defaultNoreply: false })
+      const r = m.withSerializer(raw)
+      const casOf = (key: string) => Effect.map(m.gets(key), (o) => Option.getOrThrow(o).cas)
+      const uniques = new Set<bigint>()
+      for (let i = 0; i < 20; i++) {
+        yield* m.set(`cx:${i}`, i)
+        uniques.add(yield* casOf(`cx:${i}`))
+      }
+      expect(uniques.size).toBe(20)
+      yield* r.set("cx:max", item("18446744073709551615"))
+      const before = yield* casOf("cx:max")
+      expect(yield* m.incr("cx:max", 0)).toEqual(Option.some(U64_MAX))
+      expect((yield* r.get("cx:max")).pipe(Option.map(text))).toEqual(
+        Option.some({ text: "18446744073709551615", flags: 0 })
+      )
+      expect(yield* casOf("cx:max")).not.toBe(before)
+      expect(yield* m.decr("cx:max", U64_MAX)).toEqual(Option.some(0n))
+      expect((yield* r.get("cx:max")).pipe(Option.map((i) => text(i).text))).toEqual(Option.some(`0${" ".repeat(19)}`))
     }))
 
   test("noreply: outcomes and errors are not reported, but the commands run", (t) =>

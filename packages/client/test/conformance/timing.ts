@@ -1,8 +1,8 @@
 /**
- * Conformance: what time does to items (expiry, touch, gat, delayed flush) and flush_all. The real server's clock
- * ticks once a second, at a phase of its own: an item with a TTL of T seconds expires between T-1 and T seconds
- * after it is written, and `flush_all N` fires between N-2 and N-1 seconds after the command. So every "still
- * there" assertion below leaves at least a second of margin, and one wait serves many assertions.
+ * Conformance: what time does to items (expiry, touch, gat, cas, delayed flush) and flush_all. The real server's
+ * clock ticks once a second, at a phase of its own: an item with a TTL of T seconds expires between T-1 and T
+ * seconds after it is written, and `flush_all N` fires between N-2 and N-1 seconds after the command. So every
+ * "still there" assertion below leaves at least a second of margin, and one wait serves many assertions.
  */
 import { expect } from "@effect/vitest"
 import { Clock, Effect, Option } from "effect"
@@ -80,6 +80,17 @@ export const timing = (subject: Subject) => {
       expect(yield* m.incr("exp:incr", 1)).toEqual(Option.none())
       expect(yield* m.add("exp:short", "again")).toBe(true)
       expect(yield* m.get("exp:short")).toEqual(Option.some("again"))
+    }))
+
+  test("an expired item is gone for cas too, whatever unique the caller kept", (t) =>
+    Effect.gen(function* () {
+      const m = yield* t.client({ defaultNoreply: false })
+      yield* m.set("cx:exp", "v", { ttl: "1 second" })
+      const unique = Option.getOrThrow(yield* m.gets("cx:exp")).cas
+      yield* t.passTime(2.5)
+      expect(yield* m.cas("cx:exp", "w", unique)).toBe("NotFound")
+      expect(yield* m.get("cx:exp")).toEqual(Option.none())
+      expect(yield* m.replace("cx:exp", "w")).toBe(false)
     }))
 
   test("flush_all now: every item goes, later writes stay", (t) =>
