@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, type MemcacheError, Serializer } from "@effect-memcache/client"
 import { Context, Effect, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
-import { freePort, startMemcached, useMemcached } from "../../../testing/Memcached.ts"
-import { silentListener as listener, acquireProxy as proxyTo } from "../../../testing/Scoped.ts"
+import { freePort, useMemcached } from "../../../testing/Memcached.ts"
+import { acquireServer, silentListener as listener, acquireProxy as proxyTo } from "../../../testing/Scoped.ts"
 
 /** The address of a listener that accepts and never answers. */
 const silentListener = Effect.map(listener, (l) => l.address)
@@ -55,10 +55,7 @@ describe("every error, for real, caught by tag", () => {
 
   it.live("MemcacheServerError: a value over the server's -I (while the client's itemSizeMax allows it)", () =>
     Effect.gen(function* () {
-      const small = yield* Effect.acquireRelease(
-        Effect.promise(() => startMemcached({ args: ["-I", "1k", "-o", "slab_chunk_max=1024"] })),
-        (s) => Effect.promise(() => s.stop())
-      )
+      const small = yield* acquireServer({ args: ["-I", "1k", "-o", "slab_chunk_max=1024"] })
       yield* Effect.gen(function* () {
         const m = yield* Memcache.Memcache
         yield* m.set("se:a", "old", { noreply: false })
@@ -222,6 +219,16 @@ describe("every error, for real, caught by tag", () => {
     })
   )
 
+  it.live("MemcacheConnectionError: a host name that cannot resolve is reason dns", () =>
+    Effect.gen(function* () {
+      // An empty label is refused by the resolver itself, and .invalid never resolves (RFC 6761).
+      const error = yield* Effect.flip(
+        Memcache.Memcache.use((m) => m.get("k")).pipe(provide({ server: "memcache..invalid:11211" }))
+      )
+      expect(error).toMatchObject({ _tag: "MemcacheConnectionError", reason: "dns" })
+    })
+  )
+
   it.live(
     "MemcacheSerializationError: text stored, read through a bytes view; and a value the serializer refuses",
     () =>
@@ -253,10 +260,7 @@ describe("every error, for real, caught by tag", () => {
 describe("layer life cycle", () => {
   it.live("built while the server is down: neither fails nor hangs; works once the server is up, unrebuilt", () =>
     Effect.gen(function* () {
-      const server = yield* Effect.acquireRelease(
-        Effect.promise(() => startMemcached()),
-        (s) => Effect.promise(() => s.stop())
-      )
+      const server = yield* acquireServer()
       yield* Effect.promise(() => server.kill9())
       const scope = yield* Scope.make()
       yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
@@ -281,10 +285,7 @@ describe("layer life cycle", () => {
 
   it.live("closing the layer's scope fails a pending request with reason closed, and every later call", () =>
     Effect.gen(function* () {
-      const server = yield* Effect.acquireRelease(
-        Effect.promise(() => startMemcached()),
-        (s) => Effect.promise(() => s.stop())
-      )
+      const server = yield* acquireServer()
       const proxy = yield* proxyTo(server)
       const scope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(
@@ -303,6 +304,34 @@ describe("layer life cycle", () => {
       expect(error).toMatchObject({ _tag: "MemcacheConnectionError", reason: "closed" })
       const later = yield* Effect.flip(m.get("k"))
       expect(later).toMatchObject({ _tag: "MemcacheConnectionError", reason: "closed" })
+    })
+  )
+
+  it.live("closing the layer's scope closes every socket it opened (connections: 3)", () =>
+    Effect.gen(function* () {
+      const server = yield* acquireServer()
+      const proxy = yield* proxyTo(server)
+      proxy.setMode({ _tag: "Delay", millis: 20 })
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        MemcacheClient.layer({ server: proxy.address, connections: 3, batching: false }),
+        scope
+      )
+      const m = Context.get(context, Memcache.Memcache)
+      for (let round = 0; round < 5; round++) {
+        yield* Effect.forEach(
+          Array.from({ length: 50 }, (_, i) => i),
+          (i) => m.get(`cl:${i}`),
+          {
+            concurrency: "unbounded",
+            discard: true
+          }
+        )
+      }
+      expect(proxy.connections).toBeGreaterThan(1)
+      yield* Scope.close(scope, Exit.void)
+      yield* eventually(() => proxy.connections === 0)
+      expect(proxy.connections).toBe(0)
     })
   )
 })

@@ -1,18 +1,24 @@
+import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, Serializer } from "@effect-memcache/client"
-import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Logger, Option, Redacted, Schedule } from "effect"
 import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { freePort, rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy as proxyTo, rawGet, silentListener } from "../../../testing/Scoped.ts"
 
 const text = (b: Buffer) => b.toString("latin1")
-/** A FaultProxy in front of `server`, closed with the test's scope. */
 /** What clients sent through `proxy`, once `done` holds of it (or after 2 s, to fail the test's assertion). */
 const arrived = (proxy: FaultProxy, done: (data: string) => boolean) =>
   Effect.promise(async () => {
     for (let i = 0; i < 200 && !done(text(proxy.clientData())); i++) await new Promise((r) => setTimeout(r, 10))
     return text(proxy.clientData())
   })
+
+/** The kernel's view (`ss -tno`) of the established client sockets connected to `port` on loopback. */
+const clientSockets = (port: number): ReadonlyArray<string> =>
+  execFileSync("ss", ["-tnoH", "state", "established", `( dport = :${port} )`], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.trim() !== "")
 
 describe("options", () => {
   const server = useMemcached()
@@ -221,6 +227,51 @@ describe("options", () => {
     })
   )
 
+  it.live("ignoreErrors: a warning logged per hidden failure, naming the call; a call that succeeds logs none", () =>
+    Effect.gen(function* () {
+      const port = yield* Effect.promise(() => freePort())
+      const warnings: Array<string> = []
+      const collector = Logger.make((options) => {
+        const message = [options.message].flat().map(String).join(" ")
+        // The server's own "connect failed" warnings are not what this test counts.
+        if (options.logLevel === "Warn" && message.includes("ignoreErrors")) warnings.push(message)
+      })
+      yield* Effect.gen(function* () {
+        const m = yield* Memcache.Memcache
+        expect(yield* m.get("k")).toEqual(Option.none())
+        expect((yield* m.getMany(["a", "b"])).size).toBe(0)
+        expect(yield* m.gets("k")).toEqual(Option.none())
+        expect((yield* m.getsMany(["a"])).size).toBe(0)
+        expect(yield* m.gat("k", "1 minute")).toEqual(Option.none())
+        expect(yield* m.gats("k", "1 minute")).toEqual(Option.none())
+      }).pipe(
+        provide({ server: `127.0.0.1:${port}`, ignoreErrors: true, reconnect: Schedule.spaced("1 minute") }),
+        Effect.provideService(Logger.CurrentLoggers, new Set([collector]))
+      )
+      expect(warnings.length).toBe(6)
+      // A multi-get's warning names the wire command and the server ("get failed on 127.0.0.1:port").
+      for (const [i, name] of [
+        "get failed,",
+        "get failed on",
+        "gets failed,",
+        "gets failed on",
+        "gat ",
+        "gats "
+      ].entries()) {
+        expect(warnings[i]).toContain(`memcache ${name}`)
+        expect(warnings[i]).toContain("MemcacheConnectionError")
+      }
+
+      // Against the live server, nothing is hidden and nothing is logged.
+      warnings.length = 0
+      yield* Memcache.Memcache.use((m) => m.get("ie:nothing")).pipe(
+        provide({ ignoreErrors: true }),
+        Effect.provideService(Logger.CurrentLoggers, new Set([collector]))
+      )
+      expect(warnings).toEqual([])
+    })
+  )
+
   it.live(
     "serializer at layer level: compressed(pymemcache) stores large values deflated (flag 8), reads them back",
     () =>
@@ -377,6 +428,56 @@ describe("options", () => {
     })
   )
 
+  it.live("retry: touch, delete and cas are retried through a reset; incr, decr and append are not", () =>
+    Effect.gen(function* () {
+      const proxy = yield* proxyTo(server())
+      const seen: Array<string> = []
+      // After the first failure the proxy heals, so the first retry goes through.
+      const retry = Schedule.recurs(3).pipe(
+        Schedule.tap(({ input }) =>
+          Effect.sync(() => {
+            seen.push((input as { _tag: string })._tag)
+            proxy.setMode({ _tag: "Pass" })
+          })
+        )
+      )
+      yield* Effect.gen(function* () {
+        const m = yield* Memcache.Memcache
+        const retried = <A, E>(call: Effect.Effect<A, E>, expected: A) =>
+          Effect.gen(function* () {
+            seen.length = 0
+            proxy.setMode({ _tag: "Reset" })
+            expect(yield* call).toEqual(expected)
+            expect(seen.length).toBe(1)
+          })
+        const notRetried = <A, E extends { readonly _tag: string }>(call: Effect.Effect<A, E>) =>
+          Effect.gen(function* () {
+            seen.length = 0
+            proxy.setMode({ _tag: "Reset" })
+            const error = yield* Effect.flip(call)
+            expect(["MemcacheConnectionError", "MemcacheUnexpectedCloseError"]).toContain(error._tag)
+            expect(seen.length).toBe(0)
+            proxy.setMode({ _tag: "Pass" })
+          })
+
+        yield* m.set("ar:a", "a", { noreply: false })
+        yield* m.set("ar:n", 5, { noreply: false })
+        yield* retried(m.touch("ar:a", "1 minute", { noreply: false }), true)
+        const unique = Option.getOrThrow(yield* m.gets("ar:a")).cas
+        yield* retried(m.cas("ar:a", "b", unique), "Stored")
+        expect(yield* m.get("ar:a")).toEqual(Option.some("b"))
+        yield* retried(m.delete("ar:a", { noreply: false }), true)
+        expect(yield* m.get("ar:a")).toEqual(Option.none())
+
+        yield* notRetried(m.incr("ar:n", 1))
+        yield* notRetried(m.decr("ar:n", 1))
+        yield* notRetried(m.append("ar:n", "0", { noreply: false }))
+        // Nothing reached the server: the counter is as set.
+        expect(yield* m.get("ar:n")).toEqual(Option.some(5))
+      }).pipe(provide({ server: proxy.address, retry }))
+    })
+  )
+
   it.live("connectTimeout: bounds authentication against a server that never answers", () =>
     Effect.gen(function* () {
       const silent = yield* silentListener
@@ -393,6 +494,28 @@ describe("options", () => {
       )
       expect(error).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "connect", millis: 200 })
       expect(silent.accepted()).toBe(1)
+    })
+  )
+
+  it.live("timeout and connectTimeout defaults: 2 seconds and 1 second, as documented", () =>
+    Effect.gen(function* () {
+      const proxy = yield* proxyTo(server())
+      yield* Effect.gen(function* () {
+        const m = yield* Memcache.Memcache
+        yield* m.version()
+        proxy.setMode({ _tag: "Blackhole" })
+        const error = yield* Effect.flip(m.get("df:a"))
+        expect(error).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 2000 })
+      }).pipe(provide({ server: proxy.address }))
+
+      // A TLS handshake to a listener that never answers: only connectTimeout can end it.
+      const silent = yield* silentListener
+      const connect = yield* Effect.flip(
+        Memcache.Memcache.use((m) => m.get("k")).pipe(
+          provide({ server: silent.address, tls: true, timeout: "30 seconds" })
+        )
+      )
+      expect(connect).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "connect", millis: 1000 })
     })
   )
 
@@ -437,6 +560,25 @@ describe("options", () => {
         expect(proxy.acceptedConnections).toBeLessThanOrEqual(3)
         // Unbatched: batching would coalesce the 50 gets of a round into one request on one connection.
       }).pipe(provide({ server: proxy.address, connections: 3, batching: false }))
+    })
+  )
+
+  it.live("keepAlive: SO_KEEPALIVE on the socket by default and with true, off with false", () =>
+    Effect.gen(function* () {
+      const keepAliveOf = (keepAlive: boolean | undefined) =>
+        Effect.gen(function* () {
+          const proxy = yield* proxyTo(server())
+          return yield* Effect.gen(function* () {
+            const m = yield* Memcache.Memcache
+            yield* m.version()
+            const sockets = clientSockets(proxy.port)
+            expect(sockets.length).toBe(1)
+            return sockets[0]!.includes("timer:(keepalive")
+          }).pipe(provide({ server: proxy.address, ...(keepAlive === undefined ? {} : { keepAlive }) }))
+        })
+      expect(yield* keepAliveOf(undefined)).toBe(true)
+      expect(yield* keepAliveOf(true)).toBe(true)
+      expect(yield* keepAliveOf(false)).toBe(false)
     })
   )
 
