@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 import "./testing/node20.ts"
 
 const packages = path.join(import.meta.dirname, "packages")
+const testing = path.join(import.meta.dirname, "testing")
 
 // Inside the workspace, tests run against the TypeScript sources. The packages' exports maps point at dist/
 // (what a consumer of the built package gets), so these aliases send workspace imports to src/ instead.
@@ -11,18 +12,25 @@ const alias = [
   { find: /^@effect-memcache\/(protocol|client)\/(.*)$/, replacement: `${packages}/$1/src/$2.ts` }
 ]
 
-const project = (name: string) => ({
+const project = (name: string, root: string) => ({
   resolve: { alias },
   test: {
     name,
-    root: path.join(packages, name),
+    root,
     include: ["test/**/*.test.ts"],
-    setupFiles: [path.join(import.meta.dirname, "testing/node20.ts")],
+    setupFiles: [path.join(testing, "node20.ts")],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }
 })
 
 export default defineConfig({
-  test: { projects: [project("protocol"), project("client")] }
+  // The packages' tests, and the tests of the harness they run on (memcached processes, the fault proxy).
+  test: {
+    projects: [
+      project("protocol", path.join(packages, "protocol")),
+      project("client", path.join(packages, "client")),
+      project("testing", testing)
+    ]
+  }
 })

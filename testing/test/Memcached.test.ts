@@ -1,13 +1,13 @@
+/**
+ * The memcached processes of testing/Memcached.ts: started on free loopback ports (TCP, ::1, unix socket, TLS,
+ * ASCII auth), restarted, killed, paused, and always stopped.
+ */
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as tls from "node:tls"
-import { afterEach, describe, expect, it } from "vitest"
-import { type FaultProxy, startFaultProxy } from "../../../testing/FaultProxy.ts"
-import { type MemcachedServer, rawCommand, startMemcached, stopAll, useMemcached } from "../../../testing/Memcached.ts"
-
-const VERSION = /^VERSION 1\.\d+\.\d+\r\n$/
+import { describe, expect, it } from "vitest"
+import { type MemcachedServer, rawCommand, startMemcached, stopAll, useMemcached } from "../Memcached.ts"
+import { endLine, line, sleep, usePeers, VERSION } from "./Peer.ts"
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -19,89 +19,7 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
-const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis))
-
-/** A client socket that records everything it receives, for step-by-step conversations. */
-interface Peer {
-  readonly socket: net.Socket
-  readonly chunks: Array<Buffer>
-  readonly received: () => Buffer
-  readonly clear: () => void
-  readonly send: (data: string) => void
-  readonly waitFor: (done: (reply: Buffer) => boolean, timeoutMillis?: number) => Promise<string>
-  /** Resolves when the socket closes, with the error that closed it, if any. */
-  readonly closed: Promise<NodeJS.ErrnoException | undefined>
-}
-
-const peers = new Set<Peer>()
-afterEach(() => {
-  for (const peer of peers) peer.socket.destroy()
-  peers.clear()
-})
-
-const open = (options: { host: string; port: number } | { path: string } | tls.ConnectionOptions): Promise<Peer> =>
-  new Promise((resolve, reject) => {
-    const secure = "ca" in options
-    const socket = secure ? tls.connect(options as tls.ConnectionOptions) : net.connect(options as net.NetConnectOpts)
-    let chunks: Array<Buffer> = []
-    let closeError: NodeJS.ErrnoException | undefined
-    let isClosed = false
-    socket.on("error", (error) => {
-      closeError = error
-    })
-    const closed = new Promise<NodeJS.ErrnoException | undefined>((resolveClosed) =>
-      socket.once("close", () => {
-        isClosed = true
-        resolveClosed(closeError)
-      })
-    )
-    const received = () => Buffer.concat(chunks)
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
-    const peer: Peer = {
-      socket,
-      get chunks() {
-        return chunks
-      },
-      received,
-      closed,
-      clear: () => {
-        chunks = []
-      },
-      send: (data) => {
-        socket.write(data)
-      },
-      waitFor: (done, timeoutMillis = 3000) =>
-        new Promise((resolveWait, rejectWait) => {
-          const check = () => {
-            if (done(received())) {
-              cleanup()
-              resolveWait(received().toString("latin1"))
-            } else if (isClosed) {
-              cleanup()
-              rejectWait(new Error(`closed before the reply was complete: ${JSON.stringify(received().toString())}`))
-            }
-          }
-          const timer = setTimeout(() => {
-            cleanup()
-            rejectWait(new Error(`no complete reply in ${timeoutMillis} ms: ${JSON.stringify(received().toString())}`))
-          }, timeoutMillis)
-          const cleanup = () => {
-            clearTimeout(timer)
-            socket.off("data", check)
-            socket.off("close", check)
-          }
-          socket.on("data", check)
-          socket.on("close", check)
-          check()
-        })
-    }
-    peers.add(peer)
-    socket.once(secure ? "secureConnect" : "connect", () => resolve(peer))
-    socket.once("error", reject)
-  })
-
-const line = (reply: Buffer) => reply.toString("latin1").endsWith("\r\n")
-const endLine = (reply: Buffer) => reply.toString("latin1").endsWith("END\r\n")
+const open = usePeers()
 
 describe("startMemcached", () => {
   it("starts on a free loopback port, answers, and is gone after stop()", async () => {
@@ -331,145 +249,5 @@ describe("useMemcached cleanup and stopAll", () => {
     await stopAll()
     expect(pids.map(isAlive)).toEqual([false, false])
     expect(fs.existsSync(path.dirname(servers[1]!.path!))).toBe(false)
-  })
-})
-
-describe("FaultProxy", () => {
-  const memcached = useMemcached()
-  const proxies: Array<FaultProxy> = []
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()))
-  })
-  const proxy = async () => {
-    const started = await startFaultProxy({ target: { host: memcached().host, port: memcached().port } })
-    proxies.push(started)
-    return started
-  }
-  const client = (target: FaultProxy) => open({ host: target.host, port: target.port })
-
-  it("Pass forwards both ways and counts what clients send", async () => {
-    const p = await proxy()
-    expect(p.address).toBe(`127.0.0.1:${p.port}`)
-    expect(p.mode).toEqual({ _tag: "Pass" })
-    const peer = await client(p)
-    expect(p.bytesFromClient).toBe(0)
-    peer.send("version\r\n")
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-    expect(p.bytesFromClient).toBe(9)
-    expect(p.clientData().toString()).toBe("version\r\n")
-    expect(p.connections).toBe(1)
-    expect(p.acceptedConnections).toBe(1)
-    peer.socket.destroy()
-    await peer.closed
-    p.resetCounters()
-    expect([p.bytesFromClient, p.clientData().length, p.acceptedConnections]).toEqual([0, 0, 0])
-  })
-
-  it("a client's half-close still gets its pending replies", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    peer.socket.end("version\r\n")
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-    expect(await peer.closed).toBeUndefined()
-  })
-
-  it("SplitEveryByte delivers a reply one byte at a time, whole when read to \\r\\n", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    p.setMode({ _tag: "SplitEveryByte" })
-    peer.send("version\r\n")
-    const reply = await peer.waitFor(line)
-    expect(reply).toMatch(VERSION)
-    expect(peer.chunks.length).toBeGreaterThan(1)
-    expect(Math.max(...peer.chunks.map((chunk) => chunk.length))).toBeLessThan(reply.length)
-  })
-
-  it("Delay holds replies back, and a mode change releases them at once", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    p.setMode({ _tag: "Delay", millis: 200 })
-    const sent = performance.now()
-    peer.send("version\r\n")
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-    expect(performance.now() - sent).toBeGreaterThanOrEqual(190)
-    peer.clear()
-    p.setMode({ _tag: "Delay", millis: 60_000 })
-    peer.send("version\r\n")
-    await sleep(100)
-    expect(peer.received().length).toBe(0)
-    p.setMode({ _tag: "Pass" })
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-  })
-
-  it("CutAfter forwards N more bytes, then closes both sides", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    p.setMode({ _tag: "CutAfter", bytes: 3 })
-    peer.send("version\r\n")
-    expect(await peer.closed).toBeUndefined()
-    expect(peer.received().toString()).toBe("VER")
-    // New connections get their own N bytes; with 0 they close at once.
-    p.setMode({ _tag: "CutAfter", bytes: 0 })
-    const next = await client(p)
-    await next.closed
-    expect(next.received().length).toBe(0)
-    await sleep(20)
-    expect(p.connections).toBe(0)
-  })
-
-  it("Reset resets open connections now, and new connections when they send", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    peer.send("version\r\n")
-    await peer.waitFor(line)
-    p.setMode({ _tag: "Reset" })
-    expect((await peer.closed)?.code).toBe("ECONNRESET")
-    const next = await client(p)
-    const before = p.bytesFromClient
-    next.send("version\r\n")
-    expect((await next.closed)?.code).toBe("ECONNRESET")
-    expect(next.received().length).toBe(0)
-    expect(p.bytesFromClient).toBe(before + 9)
-  })
-
-  it("Garble replaces replies on an already open connection", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    peer.send("version\r\n")
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-    peer.clear()
-    p.setMode({ _tag: "Garble" })
-    peer.send("version\r\n")
-    expect(await peer.waitFor(line)).toBe("XYZZY\r\n")
-  })
-
-  it("Blackhole lets requests reach the server but swallows the replies", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    p.setMode({ _tag: "Blackhole" })
-    const key = `bh${Date.now()}`
-    peer.send(`set ${key} 0 0 2\r\nhi\r\n`)
-    // The set travels on another connection, so poll until the server has it.
-    let stored = ""
-    for (let attempt = 0; attempt < 100 && stored !== `VALUE ${key} 0 2\r\nhi\r\nEND\r\n`; attempt++) {
-      if (attempt > 0) await sleep(10)
-      stored = (await rawCommand(memcached(), `get ${key}\r\n`, { until: endLine })).toString()
-    }
-    expect(stored).toBe(`VALUE ${key} 0 2\r\nhi\r\nEND\r\n`)
-    await sleep(100)
-    expect(peer.received().length).toBe(0)
-    p.setMode({ _tag: "Pass" })
-    peer.send("version\r\n")
-    expect(await peer.waitFor(line)).toMatch(VERSION)
-  })
-
-  it("bytesFromClient stays 0 while a connected client sends nothing", async () => {
-    const p = await proxy()
-    const peer = await client(p)
-    await sleep(20)
-    expect(p.connections).toBe(1)
-    expect(p.bytesFromClient).toBe(0)
-    expect(p.clientData().length).toBe(0)
-    peer.socket.destroy()
   })
 })
