@@ -1,0 +1,211 @@
+/**
+ * The public types, pinned: what each method of the service succeeds with and fails with (for the default
+ * values and for a typed view), and what each layer provides and fails with. These are checked by the type
+ * checker (`run check`); at run time the assertions do nothing, so a change of a signature fails `check`, not
+ * the tests. The errors are spelled out class by class, so that a change of an error alias shows here too.
+ */
+import {
+  type Memcache,
+  MemcacheClient,
+  MemcacheCluster,
+  type MemcacheError,
+  MemcacheMemory,
+  Serializer
+} from "@effect-memcache/client"
+import type { Config, Effect, Layer, Option } from "effect"
+import { describe, expectTypeOf, it } from "vitest"
+
+type Shape = Memcache.MemcacheShape<Memcache.Value>
+
+/** The view `withSerializer(Serializer.string)` gives (a function never called: only its type is used). */
+const textView = (m: Shape) => m.withSerializer(Serializer.string)
+type Text = ReturnType<typeof textView>
+
+/** What a method's Effect succeeds with, fails with, and needs. */
+type Outcome<F> = F extends (...args: never) => infer R
+  ? { readonly success: Effect.Success<R>; readonly error: Effect.Error<R>; readonly services: Effect.Services<R> }
+  : never
+
+/** An outcome that needs nothing, as every method's does. */
+type Pinned<A, E> = { readonly success: A; readonly error: E; readonly services: never }
+
+type Input = MemcacheError.MemcacheIllegalInputError
+type Serialization = MemcacheError.MemcacheSerializationError
+type Transport =
+  | MemcacheError.MemcacheTimeoutError
+  | MemcacheError.MemcacheConnectionError
+  | MemcacheError.MemcacheUnexpectedCloseError
+  | MemcacheError.MemcacheProtocolError
+type ErrorReply =
+  | MemcacheError.MemcacheUnknownCommandError
+  | MemcacheError.MemcacheClientError
+  | MemcacheError.MemcacheServerError
+type KeyFailure = Input | Transport | ErrorReply
+type ValueFailure = KeyFailure | Serialization
+type AdminFailure = Transport | ErrorReply
+
+describe("the service's types", () => {
+  it("the error aliases are these classes", () => {
+    expectTypeOf<MemcacheError.TransportError>().toEqualTypeOf<Transport>()
+    expectTypeOf<MemcacheError.ReplyError>().toEqualTypeOf<ErrorReply>()
+    expectTypeOf<Memcache.KeyError>().toEqualTypeOf<KeyFailure>()
+    expectTypeOf<Memcache.ValueError>().toEqualTypeOf<ValueFailure>()
+    expectTypeOf<Memcache.AdminError>().toEqualTypeOf<AdminFailure>()
+    expectTypeOf<MemcacheError.MemcacheError>().toEqualTypeOf<ValueFailure>()
+  })
+
+  it("the service is a MemcacheShape of the default serializer's values, with these methods", () => {
+    expectTypeOf<Memcache.Memcache["Service"]>().toEqualTypeOf<Shape>()
+    expectTypeOf<Memcache.Value>().toEqualTypeOf<Uint8Array | string | number | bigint>()
+    expectTypeOf<keyof Shape>().toEqualTypeOf<
+      | "get"
+      | "getMany"
+      | "gets"
+      | "getsMany"
+      | "getManyPartial"
+      | "getsManyPartial"
+      | "gat"
+      | "gats"
+      | "set"
+      | "setMany"
+      | "add"
+      | "replace"
+      | "append"
+      | "prepend"
+      | "cas"
+      | "delete"
+      | "deleteMany"
+      | "setManyPartial"
+      | "deleteManyPartial"
+      | "incr"
+      | "decr"
+      | "touch"
+      | "stats"
+      | "version"
+      | "flushAll"
+      | "verbosity"
+      | "cacheMemlimit"
+      | "quit"
+      | "shutdown"
+      | "withSerializer"
+    >()
+    expectTypeOf<Text>().toEqualTypeOf<Memcache.MemcacheShape<string>>()
+  })
+
+  it("reads: an Option or a map of values (with their CAS unique), or a ValueError", () => {
+    type V = Memcache.Value
+    type WithCas = Memcache.WithCas<V>
+    expectTypeOf<Outcome<Shape["get"]>>().toEqualTypeOf<Pinned<Option.Option<V>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["getMany"]>>().toEqualTypeOf<Pinned<ReadonlyMap<string, V>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["gets"]>>().toEqualTypeOf<Pinned<Option.Option<WithCas>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["getsMany"]>>().toEqualTypeOf<Pinned<ReadonlyMap<string, WithCas>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["gat"]>>().toEqualTypeOf<Pinned<Option.Option<V>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["gats"]>>().toEqualTypeOf<Pinned<Option.Option<WithCas>, ValueFailure>>()
+  })
+
+  it("partial reads: the hits and the failures as data; only refused input fails", () => {
+    type V = Memcache.Value
+    expectTypeOf<Outcome<Shape["getManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialHits<V>, Input>>()
+    expectTypeOf<Outcome<Shape["getsManyPartial"]>>().toEqualTypeOf<
+      Pinned<Memcache.PartialHits<Memcache.WithCas<V>>, Input>
+    >()
+  })
+
+  it("writes: whether stored, the keys not stored, or the CAS outcome, or a ValueError", () => {
+    expectTypeOf<Outcome<Shape["set"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["setMany"]>>().toEqualTypeOf<Pinned<ReadonlyArray<string>, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["add"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["replace"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["append"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["prepend"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Shape["cas"]>>().toEqualTypeOf<Pinned<Memcache.CasResult, ValueFailure>>()
+  })
+
+  it("keyed calls without a value: delete, deleteMany, incr, decr, touch fail with a KeyError", () => {
+    expectTypeOf<Outcome<Shape["delete"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["deleteMany"]>>().toEqualTypeOf<Pinned<void, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["incr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["decr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["touch"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+  })
+
+  it("partial writes: the failures as data; refused input (and, for setManyPartial, serialization) fails", () => {
+    expectTypeOf<Outcome<Shape["setManyPartial"]>>().toEqualTypeOf<
+      Pinned<Memcache.PartialWrites, Input | Serialization>
+    >()
+    expectTypeOf<Outcome<Shape["deleteManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialWrites, Input>>()
+  })
+
+  it("admin calls: an AdminError, with refused input where declared; quit never fails", () => {
+    expectTypeOf<Outcome<Shape["stats"]>>().toEqualTypeOf<
+      Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
+    >()
+    expectTypeOf<Outcome<Shape["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure>>()
+    expectTypeOf<Outcome<Shape["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
+    expectTypeOf<Outcome<Shape["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure>>()
+  })
+})
+
+describe("a typed view's types (withSerializer(Serializer.string))", () => {
+  it("reads: values of the view's type, the same errors", () => {
+    type WithCas = Memcache.WithCas<string>
+    expectTypeOf<Outcome<Text["get"]>>().toEqualTypeOf<Pinned<Option.Option<string>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["getMany"]>>().toEqualTypeOf<Pinned<ReadonlyMap<string, string>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["gets"]>>().toEqualTypeOf<Pinned<Option.Option<WithCas>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["getsMany"]>>().toEqualTypeOf<Pinned<ReadonlyMap<string, WithCas>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["gat"]>>().toEqualTypeOf<Pinned<Option.Option<string>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["gats"]>>().toEqualTypeOf<Pinned<Option.Option<WithCas>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["getManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialHits<string>, Input>>()
+    expectTypeOf<Outcome<Text["getsManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialHits<WithCas>, Input>>()
+  })
+
+  it("writes take the view's type; outcomes and errors as for the service", () => {
+    expectTypeOf<Text["set"]>().parameter(1).toEqualTypeOf<string>()
+    expectTypeOf<Text["cas"]>().parameter(1).toEqualTypeOf<string>()
+    expectTypeOf<Text["setMany"]>().parameter(0).toEqualTypeOf<Iterable<readonly [string, string]>>()
+    expectTypeOf<Outcome<Text["set"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Text["setMany"]>>().toEqualTypeOf<Pinned<ReadonlyArray<string>, ValueFailure>>()
+    expectTypeOf<Outcome<Text["add"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Text["replace"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Text["append"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Text["prepend"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
+    expectTypeOf<Outcome<Text["cas"]>>().toEqualTypeOf<Pinned<Memcache.CasResult, ValueFailure>>()
+    expectTypeOf<Outcome<Text["setManyPartial"]>>().toEqualTypeOf<
+      Pinned<Memcache.PartialWrites, Input | Serialization>
+    >()
+  })
+
+  it("calls that carry no value are the service's own", () => {
+    expectTypeOf<Outcome<Text["delete"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+    expectTypeOf<Outcome<Text["deleteMany"]>>().toEqualTypeOf<Pinned<void, KeyFailure>>()
+    expectTypeOf<Outcome<Text["deleteManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialWrites, Input>>()
+    expectTypeOf<Outcome<Text["incr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
+    expectTypeOf<Outcome<Text["decr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
+    expectTypeOf<Outcome<Text["touch"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+    expectTypeOf<Outcome<Text["stats"]>>().toEqualTypeOf<
+      Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
+    >()
+    expectTypeOf<Outcome<Text["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure>>()
+    expectTypeOf<Outcome<Text["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
+    expectTypeOf<Outcome<Text["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure>>()
+  })
+})
+
+describe("the layers' types", () => {
+  it("each provides Memcache, needs nothing, and fails only as declared", () => {
+    type Provides<E> = Layer.Layer<Memcache.Memcache, E>
+    expectTypeOf(MemcacheClient.layer).returns.toEqualTypeOf<Provides<Input>>()
+    expectTypeOf(MemcacheClient.layerConfig).returns.toEqualTypeOf<Provides<Input | Config.ConfigError>>()
+    expectTypeOf(MemcacheClient.layerEnv).returns.toEqualTypeOf<Provides<Input | Config.ConfigError>>()
+    expectTypeOf(MemcacheCluster.layer).returns.toEqualTypeOf<Provides<Input>>()
+    expectTypeOf(MemcacheCluster.layerConfig).returns.toEqualTypeOf<Provides<Input | Config.ConfigError>>()
+    expectTypeOf(MemcacheCluster.layerEnv).returns.toEqualTypeOf<Provides<Input | Config.ConfigError>>()
+    expectTypeOf(MemcacheMemory.layer).returns.toEqualTypeOf<Provides<never>>()
+  })
+})
