@@ -9,8 +9,10 @@ import * as Command from "@effect-memcache/protocol/Command"
 import type { InvalidInput } from "@effect-memcache/protocol/Errors"
 import * as Exptime from "@effect-memcache/protocol/Exptime"
 import * as Key from "@effect-memcache/protocol/Key"
+import * as KeyList from "@effect-memcache/protocol/KeyList"
 import type * as Reply from "@effect-memcache/protocol/Reply"
-import { expect, retrieval } from "@effect-memcache/protocol/Reply"
+import { expect, expectation as expectationOf, retrieval } from "@effect-memcache/protocol/Reply"
+import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -472,7 +474,7 @@ export const defaults = {
   allowUnicodeKeys: true,
   defaultNoreply: true,
   ignoreErrors: false,
-  itemSizeMax: Command.DEFAULT_ITEM_SIZE_MAX,
+  itemSizeMax: Validation.DEFAULT_ITEM_SIZE_MAX,
   timeoutMillis: 2000,
   retryUnsafe: false,
   spans: true,
@@ -500,7 +502,7 @@ const makeWith = <A>(
   const prefix = options.keyPrefix ?? defaults.keyPrefix
   const defaultNoreply = options.defaultNoreply ?? defaults.defaultNoreply
   const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
-  const limits: Command.Limits = {
+  const limits: Validation.Limits = {
     itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax,
     allowUnicodeKeys: options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
   }
@@ -534,27 +536,27 @@ const makeWith = <A>(
     timeoutMillis: number,
     interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
   ): Effect.Effect<X, E | KeyError> => {
-    const invalid = Command.validate(command, limits)
-    if (invalid !== undefined) {
-      return Effect.fail(illegal(name, invalid))
+    const checked = Validation.validate(command, limits)
+    if (Validation.isInvalid(checked)) {
+      return Effect.fail(illegal(name, checked))
     }
-    return dispatch(name, target, command, timeoutMillis, interpret)
+    return dispatch(name, target, checked, timeoutMillis, interpret)
   }
 
   /**
-   * {@link sendWith} without the input check: only for commands that passed {@link refused}. With `span` (a
+   * {@link sendWith} without the input check, for a command that passed it. With `span` (a
    * call that only `instrument`'s span would wrap: see {@link hotPath}) the span is decided when the request is
    * made, so an untraced call is one `Effect.callback` and one request object.
    */
   const dispatch = <X, E>(
     name: string,
     target: Target,
-    command: Command.Command,
+    command: Validation.Validated,
     timeoutMillis: number,
     interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>,
     span?: Span
   ): Effect.Effect<X, E | KeyError> => {
-    const expectation = Command.expectation(command)
+    const expectation = expectationOf(command)
     const submit = target.submit
     if (submit === undefined) {
       const effect = Effect.flatMap(target.request(command, expectation, timeoutMillis), (reply) =>
@@ -576,31 +578,53 @@ const makeWith = <A>(
     })
   }
 
-  /** The first refused input among `commands`, so a batch is checked whole before any of it is sent. */
-  const refused = (name: string, commands: Iterable<Command.Command>): MemcacheIllegalInputError | undefined => {
+  /** Every command checked before any is sent: the validated commands, in order, or the first refused input. */
+  const checkedAll = <C extends Command.Command>(
+    name: string,
+    commands: ReadonlyArray<C>
+  ): Array<Validation.Validated<C>> | MemcacheIllegalInputError => {
+    const checked: Array<Validation.Validated<C>> = []
     for (const command of commands) {
-      const invalid = Command.validate(command, limits)
-      if (invalid !== undefined) {
-        return illegal(name, invalid)
+      const result = Validation.validate(command, limits)
+      if (Validation.isInvalid(result)) {
+        return illegal(name, result)
       }
+      checked.push(result)
     }
-    return undefined
+    return checked
   }
 
   /** A multi-get as requests: keys grouped by server, each group split into lines the server takes. */
   interface GetPart {
     readonly target: Target
-    readonly command: Command.Command
+    readonly command: Validation.Validated<Command.Get>
     readonly keys: ReadonlyArray<string>
   }
-  const planGets = (name: "get" | "gets", asked: ReadonlyArray<string>, o: CallOptions | undefined) => {
+
+  /** One request of a multi-get, checked; or its refused input. */
+  const getPart = (
+    name: "get" | "gets",
+    target: Target,
+    keys: ReadonlyArray<string>
+  ): GetPart | MemcacheIllegalInputError => {
+    const command = Validation.validate<Command.Get>({ _tag: "Get", verb: name, keys }, limits)
+    return Validation.isInvalid(command) ? illegal(name, command) : { target, command, keys }
+  }
+
+  /** A multi-get's requests, every line checked before any is sent; or the first refused input. */
+  const checkedGets = (
+    name: "get" | "gets",
+    asked: ReadonlyArray<string>,
+    o: CallOptions | undefined
+  ): Array<GetPart> | MemcacheIllegalInputError => {
     if (single !== undefined) {
       const full = prefix === "" ? asked : asked.map((k) => prefix + k)
       // A line that surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit) needs no byte count of each key.
       let units = 8
       for (const key of full) units += key.length + 1
-      if (units * 3 <= Command.MAX_GET_LINE_LENGTH) {
-        return [{ target: single, command: { _tag: "Get", verb: name, keys: full } as Command.Command, keys: full }]
+      if (units * 3 <= Validation.MAX_GET_LINE_LENGTH) {
+        const part = getPart(name, single, full)
+        return part instanceof MemcacheIllegalInputError ? part : [part]
       }
     }
     const groups = new Map<Target, Array<string>>()
@@ -612,25 +636,13 @@ const makeWith = <A>(
     }
     const parts: Array<GetPart> = []
     for (const [target, full] of groups) {
-      for (const keys of Command.splitKeys(name, full))
-        parts.push({ target, command: { _tag: "Get", verb: name, keys }, keys })
+      for (const keys of KeyList.splitKeys(name, full)) {
+        const part = getPart(name, target, keys)
+        if (part instanceof MemcacheIllegalInputError) return part
+        parts.push(part)
+      }
     }
     return parts
-  }
-
-  /** A multi-get's requests, every line checked before any is sent; or the first refused input. */
-  const checkedGets = (
-    name: "get" | "gets",
-    asked: ReadonlyArray<string>,
-    o: CallOptions | undefined
-  ): Array<GetPart> | MemcacheIllegalInputError => {
-    const parts = planGets(name, asked, o)
-    return (
-      refused(
-        name,
-        parts.map((p) => p.command)
-      ) ?? parts
-    )
   }
 
   const unexpected = (target: Target, name: string, reply: Reply.Reply | undefined) =>
@@ -904,7 +916,7 @@ const makeWith = <A>(
                 true,
                 Effect.suspend(() =>
                   Effect.flatMap(
-                    target.request(command, Command.expectation(command), timeout),
+                    target.request(command, expectationOf(command), timeout),
                     (reply): Effect.Effect<Reply.Reply, TransportError | ReplyError> =>
                       reply === undefined ? unexpected(target, name, reply) : checkReply(name, target.name, reply)
                   )
@@ -999,11 +1011,11 @@ const makeWith = <A>(
     o: StoreOptions | undefined,
     cas: bigint,
     exptime: number
-  ): Command.Command | MemcacheSerializationError | MemcacheIllegalInputError => {
+  ): Validation.Validated | MemcacheSerializationError | MemcacheIllegalInputError => {
     const command = storeCommand(verb, key, value, o, cas, exptime)
     if (command._tag === "MemcacheSerializationError") return command
-    const invalid = Command.validate(command, limits)
-    return invalid === undefined ? command : illegal(verb, invalid)
+    const checked = Validation.validate(command, limits)
+    return Validation.isInvalid(checked) ? illegal(verb, checked) : checked
   }
 
   /**
@@ -1056,7 +1068,7 @@ const makeWith = <A>(
   const setCommands = (
     list: ReadonlyArray<readonly [string, A]>,
     o: StoreOptions | undefined
-  ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError | MemcacheSerializationError> =>
+  ): Effect.Effect<Array<[string, Validation.Validated]>, MemcacheIllegalInputError | MemcacheSerializationError> =>
     Effect.flatMap(
       Effect.suspend(() => {
         const exptime = exptimeNow(o)
@@ -1064,18 +1076,20 @@ const makeWith = <A>(
       }),
       (
         exptime
-      ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError | MemcacheSerializationError> => {
-        const commands: Array<[string, Command.Command]> = []
+      ): Effect.Effect<
+        Array<[string, Validation.Validated]>,
+        MemcacheIllegalInputError | MemcacheSerializationError
+      > => {
+        const commands: Array<Command.Command> = []
         for (const [key, value] of list) {
           const command = storeCommand("set", key, value, o, 0n, exptime)
           if (command._tag === "MemcacheSerializationError") return Effect.fail(command)
-          commands.push([key, command])
+          commands.push(command)
         }
-        const invalid = refused(
-          "setMany",
-          commands.map(([, command]) => command)
-        )
-        return invalid === undefined ? Effect.succeed(commands) : Effect.fail(invalid)
+        const checked = checkedAll("setMany", commands)
+        return Array.isArray(checked)
+          ? Effect.succeed(checked.map((command, i): [string, Validation.Validated] => [list[i]![0], command]))
+          : Effect.fail(checked)
       }
     )
 
@@ -1114,7 +1128,7 @@ const makeWith = <A>(
    */
   const writeEach = (
     name: string,
-    commands: ReadonlyArray<readonly [string, Command.Command]>,
+    commands: ReadonlyArray<readonly [string, Validation.Validated]>,
     o: NoreplyOptions | undefined,
     written: (reply: Reply.Reply | undefined) => boolean
   ): Effect.Effect<PartialWrites> => {
@@ -1186,18 +1200,16 @@ const makeWith = <A>(
   const deleteCommands = (
     list: ReadonlyArray<string>,
     o: NoreplyOptions | undefined
-  ): Effect.Effect<Array<[string, Command.Command]>, MemcacheIllegalInputError> =>
+  ): Effect.Effect<Array<[string, Validation.Validated]>, MemcacheIllegalInputError> =>
     Effect.suspend(() => {
       const noreply = o?.noreply ?? defaultNoreply
-      const commands = list.map((key): [string, Command.Command] => [
-        key,
-        { _tag: "Delete", key: prefix + key, noreply }
-      ])
-      const invalid = refused(
+      const checked = checkedAll(
         "deleteMany",
-        commands.map(([, command]) => command)
+        list.map((key): Command.Delete => ({ _tag: "Delete", key: prefix + key, noreply }))
       )
-      return invalid === undefined ? Effect.succeed(commands) : Effect.fail(invalid)
+      return Array.isArray(checked)
+        ? Effect.succeed(checked.map((command, i): [string, Validation.Validated] => [list[i]!, command]))
+        : Effect.fail(checked)
     })
 
   const deleteMany = (keys: Iterable<string>, o?: NoreplyOptions) => {
@@ -1481,7 +1493,7 @@ class Call<X, E> extends Request {
   private readonly interpret: (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
   private readonly resume: (effect: Effect.Effect<X, E | KeyError>) => void
   constructor(
-    command: Command.Command,
+    command: Validation.Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number,
     name: string,
@@ -1505,7 +1517,7 @@ class Call<X, E> extends Request {
 }
 
 const isRefused = (
-  command: Command.Command | MemcacheSerializationError | MemcacheIllegalInputError
+  command: Validation.Validated | MemcacheSerializationError | MemcacheIllegalInputError
 ): command is MemcacheSerializationError | MemcacheIllegalInputError =>
   command._tag === "MemcacheSerializationError" || command._tag === "MemcacheIllegalInputError"
 

@@ -7,6 +7,7 @@
  */
 
 import type * as Tls from "node:tls"
+import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -168,7 +169,7 @@ export const toTarget = (server: Server): Target => ({
   name: server.name,
   request: (command, expectation, timeoutMillis) => server.request(command, expectation, timeoutMillis),
   submit: (request) => server.submit(request),
-  quit: server.quit({ _tag: "Quit" })
+  quit: server.quit(Validation.quit)
 })
 
 /**

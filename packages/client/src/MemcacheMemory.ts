@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import type * as Command from "@effect-memcache/protocol/Command"
+import * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -24,8 +24,9 @@ import * as Memcache from "./Memcache.ts"
 import { MemcacheTimeoutError, type TransportError } from "./MemcacheError.ts"
 
 /**
- * The name of a command, as a fault rule is keyed: the text verbs, `flush_all`, `cache_memlimit`, and the meta
- * commands by their two letters. `getMany` sends `get`, `setMany` sends `set`, `deleteMany` sends `delete`.
+ * The name of a command, as a fault rule is keyed: `Command.Verb`, the verb the command is sent with (the text
+ * verbs, `flush_all`, `cache_memlimit`, and the meta commands by their two letters). `getMany` sends `get`,
+ * `setMany` sends `set`, `deleteMany` sends `delete`.
  *
  * @example
  * ```ts
@@ -36,34 +37,7 @@ import { MemcacheTimeoutError, type TransportError } from "./MemcacheError.ts"
  * @since 0.1.0
  * @category models
  */
-export type CommandName =
-  | "get"
-  | "gets"
-  | "gat"
-  | "gats"
-  | "set"
-  | "add"
-  | "replace"
-  | "append"
-  | "prepend"
-  | "cas"
-  | "delete"
-  | "incr"
-  | "decr"
-  | "touch"
-  | "stats"
-  | "version"
-  | "verbosity"
-  | "flush_all"
-  | "cache_memlimit"
-  | "quit"
-  | "shutdown"
-  | "mg"
-  | "ms"
-  | "md"
-  | "ma"
-  | "me"
-  | "mn"
+export type CommandName = Command.Verb
 
 /**
  * What happens to a command instead of (or before) the server answering it. Fields combine: the delay comes
@@ -250,50 +224,6 @@ export const makeServer = (options: ServerOptions = {}): Effect.Effect<Server> =
     }
   })
 
-const nameOf = (command: Command.Command): CommandName => {
-  switch (command._tag) {
-    case "Store":
-      return command.verb
-    case "Cas":
-      return "cas"
-    case "Get":
-    case "Gat":
-      return command.verb
-    case "Delete":
-      return "delete"
-    case "Arithmetic":
-      return command.verb
-    case "Touch":
-      return "touch"
-    case "Stats":
-      return "stats"
-    case "Version":
-      return "version"
-    case "Verbosity":
-      return "verbosity"
-    case "FlushAll":
-      return "flush_all"
-    case "CacheMemlimit":
-      return "cache_memlimit"
-    case "Quit":
-      return "quit"
-    case "Shutdown":
-      return "shutdown"
-    case "MetaGet":
-      return "mg"
-    case "MetaSet":
-      return "ms"
-    case "MetaDelete":
-      return "md"
-    case "MetaArithmetic":
-      return "ma"
-    case "MetaDebug":
-      return "me"
-    case "MetaNoop":
-      return "mn"
-  }
-}
-
 const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 /** The target that hands commands to the simulated server, through the faults. */
@@ -319,8 +249,8 @@ const toTarget = (server: Server, faults: Faults | undefined): Target => {
         faults === undefined
           ? undefined
           : typeof faults === "function"
-            ? faults(command, nameOf(command))
-            : faults[nameOf(command)]
+            ? faults(command, Command.verbOf(command))
+            : faults[Command.verbOf(command)]
       if (fault === undefined) return apply(command, expectation)
       if (fault.delay === undefined) return faulted(fault, command, expectation)
       const delay = toMillis(fault.delay)

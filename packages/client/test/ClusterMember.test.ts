@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheError } from "@effect-memcache/client"
-import { Command, type Reply } from "@effect-memcache/protocol"
+import { Command, Reply, Validation } from "@effect-memcache/protocol"
 import { Deferred, Duration, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import type { Target } from "../src/internal/Backend.ts"
 import { ClusterMember } from "../src/internal/ClusterMember.ts"
@@ -14,8 +14,9 @@ type Behaviour = (command: Command.Command) => Effect.Effect<Reply.Reply | undef
 
 const refused = new MemcacheError.MemcacheConnectionError({ server: "s", reason: "refused", detail: "scripted" })
 const values: Reply.Reply = { _tag: "Values", values: [] }
-const get: Command.Command = { _tag: "Get", verb: "get", keys: ["k"] }
-const getExpectation = Command.expectation(get)
+const get = Validation.validate(Command.get("k"))
+if (Validation.isInvalid(get)) throw get
+const getExpectation = Reply.expectation(get)
 
 /** A Target that fails (refused) until told otherwise, recording the tag of every command it is sent. */
 const scripted = () => {

@@ -7,7 +7,7 @@ import { EventEmitter } from "node:events"
 import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
-import { Command, type Reply } from "@effect-memcache/protocol"
+import { Command, Reply, Validation } from "@effect-memcache/protocol"
 import { Effect, Exit, Fiber, Logger, Option } from "effect"
 import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
@@ -34,8 +34,11 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
     (connection) => Effect.sync(() => connection.retire(closed))
   )
 
-const send = (connection: Connection.Connection, command: Command.Command, timeoutMillis = 10_000) =>
-  connection.request(command, Command.expectation(command), timeoutMillis)
+const send = (connection: Connection.Connection, command: Command.Command, timeoutMillis = 10_000) => {
+  const checked = Validation.validate(command)
+  if (Validation.isInvalid(checked)) throw checked
+  return connection.request(checked, Reply.expectation(command), timeoutMillis)
+}
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array) => new TextDecoder().decode(value)

@@ -131,7 +131,7 @@ describe("MemcacheShape against memcached", () => {
         const lines = text(proxy.clientData())
           .split("\r\n")
           .filter((l) => l.startsWith("get "))
-        // 3000 keys of 11 bytes are ~36 KB of get line: more than one line (Command.splitKeys), none over 16 KiB,
+        // 3000 keys of 11 bytes are ~36 KB of get line: more than one line (KeyList.splitKeys), none over 16 KiB,
         // and every key asked exactly once.
         expect(lines.length).toBeGreaterThan(1)
         for (const line of lines) expect(line.length + 2).toBeLessThanOrEqual(16384)

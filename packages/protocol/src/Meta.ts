@@ -3,8 +3,8 @@
  * the 1.6.18 server accepts as a typed option rather than a free-form flag string.
  *
  * A key is either a `string` (a text key, checked by `Key.validate`) or a `Uint8Array` (a binary key of at most
- * 186 bytes, sent base64 encoded with the `b` flag). Validation and encoding live in `Command`
- * (`Command.validate`, `Command.encode`, `Command.Encoder`), which handle meta and text commands alike.
+ * 186 bytes, sent base64 encoded with the `b` flag). Validation and encoding live in `Validation` and `Encoder`,
+ * which handle meta and text commands alike.
  *
  * `returnKey` (`k`) is refused with a binary key: memcached 1.6.18 returns the key of an item created by `N`
  * raw instead of base64, so a key holding CR LF would split the reply line (seen on a live server).

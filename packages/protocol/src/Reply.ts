@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type * as Command from "./Command.ts"
 
 /**
  * One item of a retrieval reply (`VALUE <key> <flags> <bytes> [<cas>]` and its data block).
@@ -325,3 +326,66 @@ export const replies = {
   Ok: { _tag: "Ok" } as Ok,
   Reset: { _tag: "Reset" } as Reset
 } as const
+
+const metaExpectation = (
+  opaque: string | undefined,
+  quiet: boolean | undefined,
+  suppressed: "EN" | "HD"
+): Expectation =>
+  opaque === undefined && quiet !== true ? expect.Meta : { _tag: "Meta", opaque, quiet: quiet === true, suppressed }
+
+/**
+ * What the decoder must expect for a command, or `undefined` when the command gets no reply (text `noreply`
+ * commands, `quit`). Quiet meta commands still get their `Meta` expectation (the server still returns their
+ * errors, `NS`/`EX`/`NF` and mg hits; a suppressed answer is inferred from the next reply), which is why a
+ * quiet batch must end with `Command.sync` (`mn`), expected as `Sync`.
+ *
+ * @example
+ * ```ts
+ * import { Command, Reply } from "@effect-memcache/protocol"
+ * Reply.expectation(Command.get(["a"])) // { _tag: "Retrieval", keys: ["a"], cas: false }
+ * Reply.expectation(Command.delete("a", { noreply: true })) // undefined
+ * ```
+ *
+ * @since 0.1.0
+ * @category expectations
+ */
+export const expectation = (command: Command.Command): Expectation | undefined => {
+  switch (command._tag) {
+    case "Store":
+    case "Cas":
+      return command.noreply ? undefined : expect.Storage
+    case "Get":
+      return retrieval(command.keys, command.verb === "gets")
+    case "Gat":
+      return retrieval(command.keys, command.verb === "gats")
+    case "Delete":
+      return command.noreply ? undefined : expect.Delete
+    case "Arithmetic":
+      return command.noreply ? undefined : expect.Arithmetic
+    case "Touch":
+      return command.noreply ? undefined : expect.Touch
+    case "Stats":
+      return expect.Stats
+    case "Version":
+      return expect.Version
+    case "Verbosity":
+    case "FlushAll":
+    case "CacheMemlimit":
+      return command.noreply ? undefined : expect.Ok
+    case "Quit":
+      return undefined
+    case "Shutdown":
+      return expect.Shutdown
+    case "MetaNoop":
+      return expect.Sync
+    case "MetaDebug":
+      return expect.MetaDebug
+    case "MetaGet":
+      return metaExpectation(command.opaque, command.quiet, "EN")
+    case "MetaSet":
+    case "MetaDelete":
+    case "MetaArithmetic":
+      return metaExpectation(command.opaque, command.quiet, "HD")
+  }
+}

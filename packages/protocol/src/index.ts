@@ -3,7 +3,7 @@
  */
 
 /**
- * Every text and meta command: constructors, validation, expectations, encoding and the coalescing encoder.
+ * Every text and meta command as a plain object, its constructors, and the verb it is sent with.
  *
  * @since 0.1.0
  */
@@ -15,6 +15,13 @@ export * as Command from "./Command.ts"
  * @since 0.1.0
  */
 export * as Decoder from "./Decoder.ts"
+
+/**
+ * Validated commands to bytes: one command at a time, or coalesced into few write chunks.
+ *
+ * @since 0.1.0
+ */
+export * as Encoder from "./Encoder.ts"
 
 /**
  * Errors of the protocol layer: refused inputs and broken byte streams.
@@ -38,6 +45,13 @@ export * as Exptime from "./Exptime.ts"
 export * as Key from "./Key.ts"
 
 /**
+ * Key lists cut into `get`/`gets`/`gat`/`gats` lines the server takes.
+ *
+ * @since 0.1.0
+ */
+export * as KeyList from "./KeyList.ts"
+
+/**
  * Meta commands (`mg`, `ms`, `md`, `ma`, `me`, `mn`) with every 1.6.x flag as a typed option.
  *
  * @since 0.1.0
@@ -45,8 +59,15 @@ export * as Key from "./Key.ts"
 export * as Meta from "./Meta.ts"
 
 /**
- * Reply forms and the expectations that say which one a request produces.
+ * Reply forms, and the expectations that say which one a command produces.
  *
  * @since 0.1.0
  */
 export * as Reply from "./Reply.ts"
+
+/**
+ * The checks of every text and meta command before it is encoded, and the limits they enforce.
+ *
+ * @since 0.1.0
+ */
+export * as Validation from "./Validation.ts"

@@ -1,25 +1,9 @@
-import { Command, Errors, Meta, Reply } from "@effect-memcache/protocol"
+import { Command, Encoder, Meta, Reply } from "@effect-memcache/protocol"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { accepts, cases, checked, encoded, latin1, refused, text } from "./commands.ts"
 
 const utf8 = new TextEncoder()
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1")
-
-const text = (command: Command.Command, limits?: Command.Limits): string => {
-  const result = Command.encode(command, limits)
-  if (result instanceof Errors.InvalidInput) throw result
-  return new TextDecoder("utf-8", { fatal: true }).decode(result)
-}
-
-const refused = (command: Command.Command, limits?: Command.Limits): Errors.InvalidInput => {
-  const error = Command.validate(command, limits)
-  expect(error).toBeInstanceOf(Errors.InvalidInput)
-  expect(Command.encode(command, limits)).toEqual(error)
-  return error!
-}
-
-const cases = (rows: ReadonlyArray<readonly [Command.Command, string]>): Array<[string, Command.Command]> =>
-  rows.map(([command, expected]) => [expected, command])
 
 describe("mg", () => {
   it.each(
@@ -95,7 +79,7 @@ describe("mg", () => {
     expect(touch.reason).toMatch(/^T \(touch\): 2147483648 is outside/)
     expect(refused(Meta.get("k", { vivify: 1.5 })).reason).toMatch(/^N \(vivify\): must be an integer/)
     expect(refused(Meta.get("k", { recache: -(2 ** 31) - 1 })).reason).toMatch(/^R \(recache\)/)
-    expect(Command.validate(Meta.get("k", { touch: -(2 ** 31), vivify: 2 ** 31 - 1 }))).toBeUndefined()
+    accepts(Meta.get("k", { touch: -(2 ** 31), vivify: 2 ** 31 - 1 }))
   })
 })
 
@@ -140,9 +124,9 @@ describe("ms", () => {
 
   it("sends binary data with its byte length", () => {
     const data = new Uint8Array([13, 10, 0, 255])
-    const out = Command.encode(Meta.set("é", data))
+    const out = encoded(Meta.set("é", data))
     expect(out).toEqual(new Uint8Array([...utf8.encode("ms é 4\r\n"), 13, 10, 0, 255, 13, 10]))
-    expect(latin1(out as Uint8Array).endsWith("\r\n")).toBe(true)
+    expect(latin1(out).endsWith("\r\n")).toBe(true)
   })
 
   it("refuses bad flags, cas, ttl, mode and oversized values", () => {
@@ -286,11 +270,11 @@ describe("meta keys", () => {
       expect(error.field).toBe("argument")
       expect(error.reason).toMatch(/^returnKey \(k\) is refused with a binary key/)
     }
-    expect(Command.validate(Meta.get("text", { returnKey: true }))).toBeUndefined()
+    accepts(Meta.get("text", { returnKey: true }))
   })
 
   it("accepts 250-byte text keys and 125 x é", () => {
-    expect(Command.validate(Meta.get("k".repeat(250)))).toBeUndefined()
+    accepts(Meta.get("k".repeat(250)))
     expect(text(Meta.get("é".repeat(125)))).toBe(`mg ${"é".repeat(125)}\r\n`)
     expect(refused(Meta.get("é"), { allowUnicodeKeys: false }).field).toBe("key")
   })
@@ -341,20 +325,20 @@ describe("opaque", () => {
 
 describe("meta expectations", () => {
   it("uses the shared Meta expectation without opaque or quiet", () => {
-    expect(Command.expectation(Meta.get("k", { value: true }))).toBe(Reply.expect.Meta)
-    expect(Command.expectation(Meta.set("k", new Uint8Array(1)))).toBe(Reply.expect.Meta)
-    expect(Command.expectation(Meta.delete("k"))).toBe(Reply.expect.Meta)
-    expect(Command.expectation(Meta.arithmetic("k"))).toBe(Reply.expect.Meta)
+    expect(Reply.expectation(Meta.get("k", { value: true }))).toBe(Reply.expect.Meta)
+    expect(Reply.expectation(Meta.set("k", new Uint8Array(1)))).toBe(Reply.expect.Meta)
+    expect(Reply.expectation(Meta.delete("k"))).toBe(Reply.expect.Meta)
+    expect(Reply.expectation(Meta.arithmetic("k"))).toBe(Reply.expect.Meta)
   })
 
   it("carries the opaque, quiet and what a suppressed answer means (EN for mg, HD otherwise)", () => {
-    expect(Command.expectation(Meta.get("k", { opaque: "a" }))).toEqual({
+    expect(Reply.expectation(Meta.get("k", { opaque: "a" }))).toEqual({
       _tag: "Meta",
       opaque: "a",
       quiet: false,
       suppressed: "EN"
     })
-    expect(Command.expectation(Meta.get("k", { opaque: "a", quiet: true }))).toEqual({
+    expect(Reply.expectation(Meta.get("k", { opaque: "a", quiet: true }))).toEqual({
       _tag: "Meta",
       opaque: "a",
       quiet: true,
@@ -365,13 +349,13 @@ describe("meta expectations", () => {
       Meta.delete("k", { opaque: "b", quiet: true }),
       Meta.arithmetic("k", { opaque: "b", quiet: true, returnValue: true })
     ]) {
-      expect(Command.expectation(command)).toEqual({ _tag: "Meta", opaque: "b", quiet: true, suppressed: "HD" })
+      expect(Reply.expectation(command)).toEqual({ _tag: "Meta", opaque: "b", quiet: true, suppressed: "HD" })
     }
   })
 
   it("expects MetaDebug for me and Sync for mn", () => {
-    expect(Command.expectation(Meta.debug("k"))).toBe(Reply.expect.MetaDebug)
-    expect(Command.expectation(Meta.noop)).toBe(Reply.expect.Sync)
+    expect(Reply.expectation(Meta.debug("k"))).toBe(Reply.expect.MetaDebug)
+    expect(Reply.expectation(Meta.noop)).toBe(Reply.expect.Sync)
   })
 })
 
@@ -384,8 +368,8 @@ describe("meta commands in the Encoder", () => {
       Meta.arithmetic("n", { delta: 2n, quiet: true, opaque: "3" }),
       Meta.noop
     ]
-    const encoder = new Command.Encoder()
-    for (const c of batch) encoder.append(c)
+    const encoder = new Encoder.Encoder()
+    for (const c of batch) encoder.append(checked(c))
     const chunks = encoder.take()
     expect(chunks).toHaveLength(1)
     expect(latin1(chunks[0])).toBe("ms AQ== 1 b O1 q\r\nv\r\nmg k v O2\r\nget k\r\nma n D2 q O3\r\nmn\r\n")

@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
+import type { Validated } from "@effect-memcache/protocol/Validation"
 import type * as Effect from "effect/Effect"
 import type { TransportError } from "../MemcacheError.ts"
 import type { Request } from "./Connection.ts"
@@ -22,7 +22,7 @@ export interface Target {
    * no reply (`expectation` undefined).
    */
   readonly request: (
-    command: Command.Command,
+    command: Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ) => Effect.Effect<Reply.Reply | undefined, TransportError>

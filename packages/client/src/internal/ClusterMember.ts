@@ -16,8 +16,8 @@
  *
  * @internal
  */
-import * as Command from "@effect-memcache/protocol/Command"
-import type * as Reply from "@effect-memcache/protocol/Reply"
+import * as Reply from "@effect-memcache/protocol/Reply"
+import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -40,7 +40,7 @@ type Health =
   | { readonly _tag: "Dead"; readonly retryAt: number; readonly last: TransportError }
 
 const UP: Health = { _tag: "Up" }
-const VERSION_EXPECTATION = Command.expectation(Command.version)
+const VERSION_EXPECTATION = Reply.expectation(Validation.version)
 
 /** The failures that say the server is away or unresponsive (not a garbled reply, not our own close). */
 const isOutage = (error: TransportError): boolean => {
@@ -104,7 +104,7 @@ export class ClusterMember {
   }
 
   private request(
-    command: Command.Command,
+    command: Validation.Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
@@ -117,7 +117,7 @@ export class ClusterMember {
       this.probing = true
       this.onChange()
       return Effect.flatMap(
-        Effect.onExit(this.inner.request(Command.version, VERSION_EXPECTATION, timeoutMillis), (exit) =>
+        Effect.onExit(this.inner.request(Validation.version, VERSION_EXPECTATION, timeoutMillis), (exit) =>
           this.afterProbe(exit)
         ),
         () => this.observe(this.inner.request(command, expectation, timeoutMillis))

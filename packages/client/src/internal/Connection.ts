@@ -12,8 +12,10 @@ import * as Net from "node:net"
 import * as Tls from "node:tls"
 import * as Command from "@effect-memcache/protocol/Command"
 import * as Decoder from "@effect-memcache/protocol/Decoder"
+import * as Encoder from "@effect-memcache/protocol/Encoder"
 import type * as Errors from "@effect-memcache/protocol/Errors"
 import * as Reply from "@effect-memcache/protocol/Reply"
+import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
@@ -54,7 +56,7 @@ type State = (typeof State)[keyof typeof State]
  */
 export class Request {
   state: State = State.Queued
-  readonly command: Command.Command
+  readonly command: Validation.Validated
   /** `undefined` for a command that gets no reply (noreply, quit). */
   readonly expectation: Reply.Expectation | undefined
   readonly timeoutMillis: number
@@ -70,7 +72,7 @@ export class Request {
    * (was interrupted) by the time of the write.
    */
   owner: Fiber.Fiber<unknown, unknown> | undefined = undefined
-  constructor(command: Command.Command, expectation: Reply.Expectation | undefined, timeoutMillis: number) {
+  constructor(command: Validation.Validated, expectation: Reply.Expectation | undefined, timeoutMillis: number) {
     this.command = command
     this.expectation = expectation
     this.timeoutMillis = timeoutMillis
@@ -109,7 +111,7 @@ export class Request {
 export class CallbackRequest extends Request {
   private readonly onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
   constructor(
-    command: Command.Command,
+    command: Validation.Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number,
     onExit: (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => void
@@ -130,7 +132,7 @@ export class CallbackRequest extends Request {
  */
 export const requestVia = (
   submit: (request: Request) => void,
-  command: Command.Command,
+  command: Validation.Validated,
   expectation: Reply.Expectation | undefined,
   timeoutMillis: number
 ): Effect.Effect<Reply.Reply | undefined, TransportError> =>
@@ -266,7 +268,7 @@ const MAX_TIMER_MILLIS = 2_147_483_647
  * @internal
  */
 export class Connection {
-  private readonly encoder = new Command.Encoder()
+  private readonly encoder = new Encoder.Encoder()
   private readonly decoder: Decoder.Decoder
   private readonly queued = new Fifo<Request>()
   private readonly pending = new Fifo<Request>()
@@ -328,7 +330,7 @@ export class Connection {
    * (and dropped), so the others on the connection are not disturbed.
    */
   request(
-    command: Command.Command,
+    command: Validation.Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
@@ -432,9 +434,9 @@ export class Connection {
 
   /** Appends the `mn` that closes a run of noreply commands. */
   private sync(): void {
-    this.encoder.append(Command.sync)
+    this.encoder.append(Validation.sync)
     this.decoder.expect(Reply.expect.Sync)
-    this.pending.push(new Request(Command.sync, Reply.expect.Sync, Infinity))
+    this.pending.push(new Request(Validation.sync, Reply.expect.Sync, Infinity))
   }
 
   private onReply(reply: Reply.Reply): void {
@@ -622,26 +624,16 @@ const connectSocket = (options: ConnectionOptions) =>
     })
   })
 
-const textEncoder = new TextEncoder()
-
-/** memcached's ASCII authentication (`-Y`): a `set` of any key whose value is `<username> <password>`. */
+/** memcached's ASCII authentication (`-Y`): see `Command.auth`. */
 const authenticate = (
   connection: Connection,
   options: ConnectionOptions
 ): Effect.Effect<Connection, MemcacheConnectionError | MemcacheTimeoutError> => {
   const auth = options.auth!
-  const value = textEncoder.encode(`${auth.username} ${Redacted.value(auth.password)}`)
-  const command: Command.Command = {
-    _tag: "Store",
-    verb: "set",
-    key: "auth",
-    flags: 0,
-    exptime: 0,
-    value,
-    noreply: false
-  }
   const failed = (detail: string) =>
     new MemcacheConnectionError({ server: options.address.name, reason: "auth", detail })
+  const command = Validation.validate(Command.auth(auth.username, Redacted.value(auth.password)))
+  if (Validation.isInvalid(command)) return Effect.fail(failed(`the credentials cannot be sent: ${command.message}`))
   return connection.request(command, Reply.expect.Storage, options.connectTimeoutMillis).pipe(
     Effect.catchTags({
       MemcacheTimeoutError: () =>

@@ -7,8 +7,10 @@
  *
  * @internal
  */
-import * as Command from "@effect-memcache/protocol/Command"
+import type * as Command from "@effect-memcache/protocol/Command"
+import * as KeyList from "@effect-memcache/protocol/KeyList"
 import * as Reply from "@effect-memcache/protocol/Reply"
+import * as Validation from "@effect-memcache/protocol/Validation"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -146,13 +148,19 @@ export class GetBatcher {
     const batches = this.batches
     this.batches = []
     for (const batch of batches) {
-      for (const keys of Command.splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
+      for (const keys of KeyList.splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
     }
   }
 
   private send(batch: Batch, keys: ReadonlyArray<string>): void {
     const { target, verb } = batch
-    const command: Command.Command = { _tag: "Get", verb, keys }
+    const command = Validation.validate<Command.Get>({ _tag: "Get", verb, keys })
+    if (Validation.isInvalid(command)) {
+      // A defect: every key was checked by the caller's rules when it was asked, and a get line has no length limit.
+      const died = Exit.die(command)
+      for (const key of keys) fail(batch.waiters.get(key), died)
+      return
+    }
     const expectation = Reply.retrieval(keys, verb === "gets")
     const onExit = (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => {
       if (Exit.isFailure(exit)) {

@@ -4,8 +4,9 @@
  *
  * @internal
  */
-import type * as Command from "@effect-memcache/protocol/Command"
+
 import type * as Reply from "@effect-memcache/protocol/Reply"
+import type { Validated } from "@effect-memcache/protocol/Validation"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -69,7 +70,7 @@ export class Server {
    * picked when the effect runs (so a retry of the same effect picks again).
    */
   request(
-    command: Command.Command,
+    command: Validated,
     expectation: Reply.Expectation | undefined,
     timeoutMillis: number
   ): Effect.Effect<Reply.Reply | undefined, TransportError> {
@@ -200,7 +201,7 @@ export class Server {
    * Sends `quit` on every open connection after the requests already queued on it, and lets the server close
    * them; the next request opens a new connection.
    */
-  quit(command: Command.Command): Effect.Effect<void> {
+  quit(command: Validated): Effect.Effect<void> {
     return Effect.suspend(() => {
       const open = this.slots.filter((c): c is Connection.Connection => c !== undefined)
       this.slots.fill(undefined)
