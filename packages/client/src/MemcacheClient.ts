@@ -7,18 +7,18 @@
  */
 
 import type * as Tls from "node:tls"
-import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Config from "effect/Config"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Address from "./internal/Address.ts"
-import type { Backend, Target } from "./internal/Backend.ts"
-import { type ConnectFailure, Server } from "./internal/Server.ts"
+import * as Background from "./internal/Background.ts"
+import * as Env from "./internal/Env.ts"
+import type { ConnectFailure } from "./internal/Server.ts"
+import * as Servers from "./internal/Servers.ts"
+import * as Surface from "./internal/Surface.ts"
 import * as Memcache from "./Memcache.ts"
 import { MemcacheIllegalInputError } from "./MemcacheError.ts"
 
@@ -86,14 +86,7 @@ export interface Options extends ConnectionOptions, Memcache.SurfaceOptions {
  * @since 0.1.0
  * @category constants
  */
-export const defaults = {
-  server: "127.0.0.1:11211",
-  connectTimeoutMillis: 1000,
-  noDelay: true,
-  keepAlive: true,
-  connections: 1,
-  maxInFlight: 1024
-} as const
+export const defaults: typeof Servers.defaults = Servers.defaults
 
 /**
  * The default reconnect schedule: exponential from 50 ms, capped at 5 s, jittered.
@@ -107,70 +100,7 @@ export const defaults = {
  * @since 0.1.0
  * @category constants
  */
-export const defaultReconnect: Schedule.Schedule<unknown, ConnectFailure> = Schedule.min([
-  Schedule.exponential("50 millis"),
-  Schedule.spaced("5 seconds")
-]).pipe(Schedule.jittered)
-
-/**
- * Opens (lazily) the connections to one server in the current scope.
- *
- * @internal
- */
-export const makeServer = Effect.fnUntraced(function* (
-  server: string,
-  options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax">
-) {
-  const address = Address.parse(server)
-  if (typeof address === "string") {
-    return yield* new MemcacheIllegalInputError({ command: "layer", field: "server", reason: address })
-  }
-  if ((options.username === undefined) !== (options.password === undefined)) {
-    return yield* new MemcacheIllegalInputError({
-      command: "layer",
-      field: "username",
-      reason: "username and password go together"
-    })
-  }
-  const context = yield* Effect.context<never>()
-  const itemSizeMax = options.itemSizeMax ?? Memcache.defaults.itemSizeMax
-  const instance = new Server(
-    address,
-    {
-      connectTimeoutMillis:
-        options.connectTimeout === undefined
-          ? defaults.connectTimeoutMillis
-          : Duration.toMillis(Duration.fromInputUnsafe(options.connectTimeout)),
-      noDelay: options.noDelay ?? defaults.noDelay,
-      keepAlive: options.keepAlive ?? defaults.keepAlive,
-      tls: options.tls === undefined || options.tls === false ? undefined : options.tls === true ? {} : options.tls,
-      maxInFlight: Math.max(1, options.maxInFlight ?? defaults.maxInFlight),
-      // A reply can hold a value up to the server's item size; the decoder refuses anything larger.
-      maxValueLength: itemSizeMax + 1024,
-      auth:
-        options.username === undefined || options.password === undefined
-          ? undefined
-          : { username: options.username, password: options.password },
-      connections: options.connections ?? defaults.connections,
-      reconnect: options.reconnect ?? defaultReconnect
-    },
-    context
-  )
-  yield* Effect.addFinalizer(() => Effect.sync(() => instance.close()))
-  return instance
-})
-
-/**
- * The backend of one server.
- *
- * @internal
- */
-export const toTarget = (server: Server): Target => ({
-  name: server.name,
-  request: (command, expectation, timeoutMillis) => server.request(command, expectation, timeoutMillis),
-  submit: (request) => server.submit(request),
-  quit: server.quit(Validation.quit)
-})
+export const defaultReconnect: Schedule.Schedule<unknown, ConnectFailure> = Servers.defaultReconnect
 
 /**
  * Builds the service in the current scope, without a layer.
@@ -193,10 +123,10 @@ export const toTarget = (server: Server): Target => ({
 export const make = (
   options: Options = {}
 ): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>, MemcacheIllegalInputError, Scope.Scope> =>
-  Effect.map(makeServer(options.server ?? defaults.server, options), (server) => {
-    const target = toTarget(server)
-    const backend: Backend = { targets: [target], route: () => target }
-    return Memcache.make(backend, options)
+  Effect.gen(function* () {
+    const background = yield* Background.make
+    const { target } = yield* Servers.make(options.server ?? defaults.server, options, background)
+    return Surface.make({ targets: [target], route: () => target }, options)
   })
 
 /**
@@ -236,53 +166,6 @@ export const layerConfig = (
   Layer.effect(Memcache.Memcache, Effect.flatMap(Config.unwrap(options), make))
 
 /**
- * What the environment says: the servers of `MEMCACHE_SERVERS` (comma-separated) and every other option.
- * Shared with `MemcacheCluster.layerEnv`.
- *
- * @internal
- */
-export const envSettings: Config.Config<{
-  readonly servers: ReadonlyArray<string> | undefined
-  readonly options: Options
-}> = Config.all({
-  servers: Config.option(Config.String("MEMCACHE_SERVERS")),
-  timeout: Config.option(Config.Duration("MEMCACHE_TIMEOUT")),
-  connectTimeout: Config.option(Config.Duration("MEMCACHE_CONNECT_TIMEOUT")),
-  keyPrefix: Config.option(Config.String("MEMCACHE_KEY_PREFIX")),
-  defaultNoreply: Config.option(Config.Boolean("MEMCACHE_NOREPLY")),
-  ignoreErrors: Config.option(Config.Boolean("MEMCACHE_IGNORE_ERRORS")),
-  tls: Config.option(Config.Boolean("MEMCACHE_TLS")),
-  username: Config.option(Config.String("MEMCACHE_USERNAME")),
-  password: Config.option(Config.Redacted("MEMCACHE_PASSWORD")),
-  connections: Config.option(Config.Int("MEMCACHE_CONNECTIONS"))
-}).pipe(
-  Config.map((c) => {
-    const options: Record<string, unknown> = {}
-    for (const key of [
-      "timeout",
-      "connectTimeout",
-      "keyPrefix",
-      "defaultNoreply",
-      "ignoreErrors",
-      "tls",
-      "username",
-      "password",
-      "connections"
-    ] as const) {
-      const value: Option.Option<unknown> = c[key]
-      if (Option.isSome(value)) options[key] = value.value
-    }
-    const servers = Option.isSome(c.servers)
-      ? c.servers.value
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s !== "")
-      : undefined
-    return { servers, options: options as Options }
-  })
-)
-
-/**
  * The options read from the environment, every variable optional:
  *
  * | variable | option |
@@ -307,7 +190,7 @@ export const envSettings: Config.Config<{
  * @since 0.1.0
  * @category config
  */
-export const envConfig: Config.Config<Options> = envSettings.pipe(
+export const envConfig: Config.Config<Options> = Env.settings.pipe(
   Config.map(
     ({ servers, options }): Options => (servers?.[0] === undefined ? options : { ...options, server: servers[0] })
   )
@@ -332,7 +215,7 @@ export const layerEnv = (
 ): Layer.Layer<Memcache.Memcache, MemcacheIllegalInputError | Config.ConfigError> =>
   Layer.effect(
     Memcache.Memcache,
-    Effect.flatMap(envSettings, ({ servers, options: env }) =>
+    Effect.flatMap(Env.settings, ({ servers, options: env }) =>
       servers !== undefined && servers.length > 1
         ? Effect.fail(
             new MemcacheIllegalInputError({

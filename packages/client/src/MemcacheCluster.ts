@@ -20,18 +20,19 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Distribution from "./Distribution.ts"
-import * as Address from "./internal/Address.ts"
-import type { Backend, Target } from "./internal/Backend.ts"
-import { ClusterMember } from "./internal/ClusterMember.ts"
+import type * as Distribution from "./Distribution.ts"
+import * as Background from "./internal/Background.ts"
+import * as Cluster from "./internal/Cluster.ts"
+import * as Env from "./internal/Env.ts"
+import * as Surface from "./internal/Surface.ts"
 import * as Memcache from "./Memcache.ts"
-import * as MemcacheClient from "./MemcacheClient.ts"
+import type * as MemcacheClient from "./MemcacheClient.ts"
 import { MemcacheIllegalInputError, type TransportError } from "./MemcacheError.ts"
 
 /**
@@ -123,16 +124,6 @@ export const defaults = {
 
 const illegal = (field: string, reason: string) => new MemcacheIllegalInputError({ command: "layer", field, reason })
 
-const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
-
-const nodeOf = (spec: ServerSpec, weight: number): Distribution.Node | string => {
-  const address = Address.parse(spec.hashAs ?? spec.address)
-  if (typeof address === "string") return address
-  return address._tag === "Tcp"
-    ? { host: address.host, port: address.port, weight }
-    : { host: address.path, port: undefined, weight }
-}
-
 /**
  * Builds the service over every server in the current scope, without a layer. Connections open lazily, so
  * this never waits for or fails because of a server; it fails only on invalid options.
@@ -155,103 +146,11 @@ const nodeOf = (spec: ServerSpec, weight: number): Distribution.Node | string =>
 export const make = (
   options: Options
 ): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>, MemcacheIllegalInputError, Scope.Scope> =>
-  Effect.map(makeBackend(options), (backend) => Memcache.make(backend, options))
-
-const makeBackend = Effect.fnUntraced(function* (options: Options) {
-  const distribution =
-    typeof options.distribution === "string"
-      ? Distribution.byName[options.distribution]
-      : (options.distribution ?? Distribution.byName[defaults.distribution])
-  if (distribution === undefined) {
-    return yield* illegal("distribution", `"${String(options.distribution)}" is not one of rendezvous, ketama, modula`)
-  }
-  const specs = options.servers.map((s): ServerSpec => (typeof s === "string" ? { address: s } : s))
-  if (specs.length === 0) return yield* illegal("servers", "at least one server is needed")
-  const retryAttempts = options.retryAttempts ?? defaults.retryAttempts
-  if (!Number.isInteger(retryAttempts) || retryAttempts < 0) {
-    return yield* illegal("retryAttempts", `${retryAttempts} is not a non-negative integer`)
-  }
-  const dead = options.deadTimeout
-  const deadSchedule: Schedule.Schedule<unknown, TransportError> = Schedule.isSchedule(dead)
-    ? (dead as Schedule.Schedule<unknown, TransportError>)
-    : Schedule.spaced(dead === undefined ? defaults.deadTimeoutMillis : toMillis(dead as Duration.Input))
-  const health = {
-    retryAttempts,
-    retryTimeoutMillis:
-      options.retryTimeout === undefined ? defaults.retryTimeoutMillis : toMillis(options.retryTimeout),
-    deadSchedule
-  }
-
-  let version = 0
-  const onChange = () => {
-    version++
-  }
-  const members: Array<ClusterMember> = []
-  const names = new Set<string>()
-  for (const spec of specs) {
-    if (spec.weight !== undefined && (!Number.isInteger(spec.weight) || spec.weight < 1)) {
-      return yield* illegal("weight", `${spec.address}: ${spec.weight} is not a positive integer`)
-    }
-    if (spec.weight !== undefined && spec.weight !== 1 && !distribution.weighted) {
-      return yield* illegal("weight", `${spec.address}: the ${distribution.name} distribution has no weights`)
-    }
-    const node = nodeOf(spec, spec.weight ?? 1)
-    if (typeof node === "string") return yield* illegal("hashAs", node)
-    const server = yield* MemcacheClient.makeServer(spec.address, options)
-    if (names.has(server.name)) return yield* illegal("servers", `${server.name} is listed twice`)
-    names.add(server.name)
-    members.push(new ClusterMember(MemcacheClient.toTarget(server), node, health, onChange))
-  }
-
-  const pick = (ring: ReadonlyArray<ClusterMember>, route: Distribution.Router, key: string): Target => {
-    const index = route(key)
-    const member = ring[index]
-    // A custom scheme's bug: a defect of the call, not a silent misroute.
-    if (member === undefined || !Number.isInteger(index)) {
-      throw new RangeError(`the ${distribution.name} distribution chose server ${index} of ${ring.length}`)
-    }
-    return member.target
-  }
-
-  const fixed = distribution.make(members.map((m) => m.node))
-  const targets = members.map((m) => m.target)
-  if ((options.deadServers ?? defaults.deadServers) === "keep") {
-    return { targets, route: (key) => pick(members, fixed, key) } satisfies Backend
-  }
-
-  // deadServers "remove": the ring of the servers not dead, rebuilt when one changes state or a dead one's
-  // probe falls due; the routers of the live sets seen are kept (a flapping server does not rebuild them).
-  const routers = new Map<string, Distribution.Router>()
-  let ring = { version: -1, validUntil: 0, members: members as ReadonlyArray<ClusterMember>, route: fixed }
-  const current = (now: number) => {
-    if (ring.version === version && now < ring.validUntil) return ring
-    const live = members.filter((m) => m.inRing(now))
-    let validUntil = Infinity
-    for (const m of members) validUntil = Math.min(validUntil, m.nextChangeAt)
-    if (live.length === 0 || live.length === members.length) {
-      // Nothing alive: keep the fixed ring, whose calls fail fast.
-      ring = { version, validUntil, members, route: fixed }
-    } else {
-      const signature = live.map((m) => members.indexOf(m)).join(",")
-      let route = routers.get(signature)
-      if (route === undefined) {
-        route = distribution.make(live.map((m) => m.node))
-        // Bounded: many servers failing in turn must not keep a router for every combination.
-        if (routers.size >= 64) routers.clear()
-        routers.set(signature, route)
-      }
-      ring = { version, validUntil, members: live, route }
-    }
-    return ring
-  }
-  return {
-    targets,
-    route: (key) => {
-      const { members: live, route } = current(Date.now())
-      return pick(live, route, key)
-    }
-  } satisfies Backend
-})
+  Effect.gen(function* () {
+    const background = yield* Background.make
+    const backend = yield* Cluster.make(options, background)
+    return Surface.make(backend, options)
+  })
 
 /**
  * The `Memcache` service over a cluster of servers.
@@ -316,7 +215,7 @@ export const layerEnv = (
     Memcache.Memcache,
     Effect.flatMap(
       Config.all({
-        env: MemcacheClient.envSettings,
+        env: Env.settings,
         distribution: Config.option(Config.Literals(["rendezvous", "ketama", "modula"], "MEMCACHE_DISTRIBUTION"))
       }),
       ({ env, distribution }) => {

@@ -1,6 +1,6 @@
 /**
  * The in-memory layer: the same `Memcache` service, over a fake memcached 1.6.18 that lives in the process. It
- * is built on the same command surface as the real client (`Memcache.make` over a backend), so key rules,
+ * is built on the same command surface as the real client (the same surface over another backend), so key rules,
  * noreply defaults, serializers, `ignoreErrors`, the key prefix and the typed errors are the real client's, not a
  * copy; only the server is simulated: expiry (by Effect's `Clock`, so `TestClock.adjust` expires items), CAS
  * uniques, incr/decr with the server's exact quirks, the item size limit, append/prepend, touch and gat,
@@ -12,21 +12,23 @@
  *
  * @since 0.1.0
  */
-import * as Command from "@effect-memcache/protocol/Command"
+import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Backend, Target } from "./internal/Backend.ts"
+import type * as Scope from "effect/Scope"
+import * as Background from "./internal/Background.ts"
 import { MemoryServer } from "./internal/MemoryServer.ts"
+import * as MemoryTarget from "./internal/MemoryTarget.ts"
+import * as Surface from "./internal/Surface.ts"
 import * as Memcache from "./Memcache.ts"
-import { MemcacheTimeoutError, type TransportError } from "./MemcacheError.ts"
+import type { TransportError } from "./MemcacheError.ts"
 
 /**
- * The name of a command, as a fault rule is keyed: `Command.Verb`, the verb the command is sent with (the text
- * verbs, `flush_all`, `cache_memlimit`, and the meta commands by their two letters). `getMany` sends `get`,
- * `setMany` sends `set`, `deleteMany` sends `delete`.
+ * The name of a command, as a fault rule is keyed: the text verbs, `flush_all`, `cache_memlimit`, and the meta
+ * commands by their two letters. `getMany` sends `get`, `setMany` sends `set`, `deleteMany` sends `delete`.
  *
  * @example
  * ```ts
@@ -145,12 +147,29 @@ export interface ServerOptions {
  * @category models
  */
 export interface Server {
+  readonly [ServerTypeId]: typeof ServerTypeId
   /** The server's name in errors (and `ServerOptions.server` of the admin calls). */
   readonly name: string
   /** The number of items held, expired ones not yet reclaimed included (memcached's `curr_items`). */
   readonly size: number
-  /** @internal */
-  readonly state: MemoryServer
+}
+
+/**
+ * Marks a {@link Server} made by {@link makeServer}.
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export const ServerTypeId = "~@effect-memcache/client/MemcacheMemory/Server" as const
+
+/** The simulated server behind each public {@link Server}. */
+const simulations = new WeakMap<Server, MemoryServer>()
+
+const simulationOf = (server: Server): MemoryServer => {
+  const simulation = simulations.get(server)
+  // Only makeServer makes a Server (its type id says so), and it registers each one.
+  if (simulation === undefined) throw new TypeError("MemcacheMemory: a Server must come from makeServer")
+  return simulation
 }
 
 /**
@@ -207,7 +226,7 @@ export const defaults = {
  */
 export const makeServer = (options: ServerOptions = {}): Effect.Effect<Server> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
-    const state = new MemoryServer(
+    const simulation = new MemoryServer(
       {
         itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax,
         memoryLimit: options.memoryLimit,
@@ -215,56 +234,16 @@ export const makeServer = (options: ServerOptions = {}): Effect.Effect<Server> =
       },
       Math.floor(now / 1000)
     )
-    return {
+    const server: Server = {
+      [ServerTypeId]: ServerTypeId,
       name: defaults.name,
-      state,
       get size() {
-        return state.size
+        return simulation.size
       }
     }
+    simulations.set(server, simulation)
+    return server
   })
-
-const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
-
-/** The target that hands commands to the simulated server, through the faults. */
-const toTarget = (server: Server, faults: Faults | undefined): Target => {
-  // One synchronous step: the clock is read and the command applied in the same `sync`, so it is atomic.
-  const apply = (command: Command.Command, expectation: Reply.Expectation | undefined) =>
-    Effect.clockWith((clock) =>
-      Effect.sync(() => server.state.execute(command, expectation, clock.currentTimeMillisUnsafe()))
-    )
-  const faulted = (fault: Fault, command: Command.Command, expectation: Reply.Expectation | undefined) => {
-    const answer: Effect.Effect<Reply.Reply | undefined, TransportError> =
-      fault.fail !== undefined
-        ? Effect.fail(fault.fail)
-        : fault.reply !== undefined
-          ? Effect.succeed(fault.reply)
-          : apply(command, expectation)
-    return answer
-  }
-  return {
-    name: server.name,
-    request: (command, expectation, timeoutMillis) => {
-      const fault =
-        faults === undefined
-          ? undefined
-          : typeof faults === "function"
-            ? faults(command, Command.verbOf(command))
-            : faults[Command.verbOf(command)]
-      if (fault === undefined) return apply(command, expectation)
-      if (fault.delay === undefined) return faulted(fault, command, expectation)
-      const delay = toMillis(fault.delay)
-      if (delay >= timeoutMillis) {
-        return Effect.andThen(
-          Effect.sleep(timeoutMillis),
-          Effect.fail(new MemcacheTimeoutError({ server: server.name, phase: "operation", millis: timeoutMillis }))
-        )
-      }
-      return Effect.andThen(Effect.sleep(delay), faulted(fault, command, expectation))
-    },
-    quit: Effect.void
-  }
-}
 
 /**
  * Builds the service over a simulated server (a new one, or `options.server`), without a layer.
@@ -283,14 +262,18 @@ const toTarget = (server: Server, faults: Faults | undefined): Target => {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>> =>
-  Effect.map(options.server === undefined ? makeServer(options) : Effect.succeed(options.server), (server) => {
-    const target = toTarget(server, options.faults)
-    const backend: Backend = { targets: [target], route: () => target }
-    return Memcache.make(backend, {
-      ...options,
-      itemSizeMax: options.itemSizeMax ?? server.state.options.itemSizeMax
-    })
+export const make = (
+  options: Options = {}
+): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const server = options.server ?? (yield* makeServer(options))
+    const simulation = simulationOf(server)
+    const background = yield* Background.make
+    const target = MemoryTarget.make(server.name, simulation, options.faults, background)
+    return Surface.make(
+      { targets: [target], route: () => target },
+      { ...options, itemSizeMax: options.itemSizeMax ?? simulation.options.itemSizeMax }
+    )
   })
 
 /**

@@ -1,14 +1,16 @@
 /**
  * A cluster member's health (internal/ClusterMember.ts), on a scripted Target: deterministic, no sockets. The
- * failure counter, one probe at a time, and the dead schedule (stepped per failed probe, restarted when
- * exhausted).
+ * failure counter, one probe at a time, the dead schedule (stepped per failed probe, restarted when exhausted),
+ * and the retry and dead timeouts on Effect's Clock (driven by TestClock, no sleeping).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheError } from "@effect-memcache/client"
 import { Command, Reply, Validation } from "@effect-memcache/protocol"
 import { Deferred, Duration, Effect, Exit, Fiber, Option, Schedule } from "effect"
-import type { Target } from "../src/internal/Backend.ts"
-import { ClusterMember } from "../src/internal/ClusterMember.ts"
+import { TestClock } from "effect/testing"
+import * as Background from "../src/internal/Background.ts"
+import { ClusterMember, type HealthOptions } from "../src/internal/ClusterMember.ts"
+import * as Transport from "../src/internal/Transport.ts"
 
 type Behaviour = (command: Command.Command) => Effect.Effect<Reply.Reply | undefined, MemcacheError.TransportError>
 
@@ -22,13 +24,12 @@ const getExpectation = Reply.expectation(get)
 const scripted = () => {
   const seen: Array<string> = []
   let behaviour: Behaviour = () => Effect.fail(refused)
-  const target: Target = {
+  const target: Transport.Target = {
     name: "s",
-    request: (command) =>
-      Effect.suspend(() => {
-        seen.push(command._tag)
-        return behaviour(command)
-      }),
+    submit: (request) => {
+      seen.push(request.command._tag)
+      Effect.runCallback(behaviour(request.command), { onExit: (exit) => request.settle(exit) })
+    },
     quit: Effect.void
   }
   return {
@@ -40,6 +41,13 @@ const scripted = () => {
   }
 }
 
+/** A member over `inner`, in the test's scope and clock. */
+const memberOf = (inner: Transport.Target, health: HealthOptions) =>
+  Effect.map(Background.make, (background) => new ClusterMember(inner, { host: "s" }, health, background, () => {}))
+
+/** One `get` through the member. */
+const request = (member: ClusterMember) => Transport.request(member.target.submit, get, getExpectation, 1000)
+
 const reasonOf = (exit: Exit.Exit<unknown, MemcacheError.TransportError>) => {
   if (Exit.isSuccess(exit)) return "success"
   const e = Option.getOrThrow(Exit.findErrorOption(exit))
@@ -50,13 +58,12 @@ describe("ClusterMember: health", () => {
   it.live("the failure counter: retryAttempts failed probes after the first failure make it dead", () =>
     Effect.gen(function* () {
       const inner = scripted()
-      const member = new ClusterMember(
-        inner.target,
-        { host: "s" },
-        { retryAttempts: 3, retryTimeoutMillis: 0, deadSchedule: Schedule.spaced("1 hour") },
-        () => {}
-      )
-      const call = Effect.exit(member.target.request(get, getExpectation, 1000))
+      const member = yield* memberOf(inner.target, {
+        retryAttempts: 3,
+        retryTimeoutMillis: 0,
+        deadSchedule: Schedule.spaced("1 hour")
+      })
+      const call = Effect.exit(request(member))
       expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:refused")
       expect(member.state).toBe("Failing")
       expect(inner.seen).toEqual(["Get"])
@@ -75,15 +82,12 @@ describe("ClusterMember: health", () => {
   it.live("one probe at a time: while it runs every other call fails fast; its success brings the server back", () =>
     Effect.gen(function* () {
       const inner = scripted()
-      const member = new ClusterMember(
-        inner.target,
-        { host: "s" },
-        { retryAttempts: 0, retryTimeoutMillis: 0, deadSchedule: Schedule.spaced(Duration.zero) },
-        () => {}
-      )
-      expect(reasonOf(yield* Effect.exit(member.target.request(get, getExpectation, 1000)))).toBe(
-        "MemcacheConnectionError:refused"
-      )
+      const member = yield* memberOf(inner.target, {
+        retryAttempts: 0,
+        retryTimeoutMillis: 0,
+        deadSchedule: Schedule.spaced(Duration.zero)
+      })
+      expect(reasonOf(yield* Effect.exit(request(member)))).toBe("MemcacheConnectionError:refused")
       expect(member.state).toBe("Dead")
       const gate = yield* Deferred.make<void>()
       inner.set((command) =>
@@ -91,10 +95,10 @@ describe("ClusterMember: health", () => {
           ? Effect.as(Deferred.await(gate), { _tag: "Version", version: "1.6.18" } as Reply.Reply)
           : Effect.succeed(values)
       )
-      const probe = yield* Effect.forkChild(member.target.request(get, getExpectation, 1000))
+      const probe = yield* Effect.forkChild(request(member))
       while (!inner.seen.includes("Version")) yield* Effect.yieldNow
       const others = yield* Effect.forEach(
-        Array.from({ length: 20 }, () => Effect.exit(member.target.request(get, getExpectation, 1000))),
+        Array.from({ length: 20 }, () => Effect.exit(request(member))),
         (e) => e,
         { concurrency: "unbounded" }
       )
@@ -103,7 +107,7 @@ describe("ClusterMember: health", () => {
       yield* Deferred.succeed(gate, undefined)
       expect(yield* Fiber.join(probe)).toEqual(values) // the probing call then runs its own command
       expect(member.state).toBe("Up")
-      expect(yield* member.target.request(get, getExpectation, 1000)).toEqual(values)
+      expect(yield* request(member)).toEqual(values)
       expect(inner.seen).toEqual(["Get", "Version", "Get", "Get"])
     })
   )
@@ -114,21 +118,57 @@ describe("ClusterMember: health", () => {
       const attempts: Array<number> = []
       // Two recurrences with no delay, then done: the member must start the schedule over.
       const schedule = Schedule.recurs(2).pipe(Schedule.tap((m) => Effect.sync(() => attempts.push(m.attempt))))
-      const member = new ClusterMember(
-        inner.target,
-        { host: "s" },
-        { retryAttempts: 0, retryTimeoutMillis: 0, deadSchedule: schedule },
-        () => {}
-      )
+      const member = yield* memberOf(inner.target, { retryAttempts: 0, retryTimeoutMillis: 0, deadSchedule: schedule })
       for (let i = 0; i < 5; i++) {
-        expect(reasonOf(yield* Effect.exit(member.target.request(get, getExpectation, 1000)))).toBe(
-          "MemcacheConnectionError:refused"
-        )
+        expect(reasonOf(yield* Effect.exit(request(member)))).toBe("MemcacheConnectionError:refused")
         expect(member.state).toBe("Dead")
       }
       // The first failure and four failed probes: five steps, the third and fifth on a fresh schedule.
       expect(inner.seen).toEqual(["Get", "Version", "Version", "Version", "Version"])
       expect(attempts).toEqual([1, 2, 1, 2, 1])
+    })
+  )
+
+  it.effect("a failing server's calls fail fast until retryTimeout has passed on the Clock, then one probes", () =>
+    Effect.gen(function* () {
+      const inner = scripted()
+      const member = yield* memberOf(inner.target, {
+        retryAttempts: 2,
+        retryTimeoutMillis: 1000,
+        deadSchedule: Schedule.spaced("1 minute")
+      })
+      const call = Effect.exit(request(member))
+      expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:refused")
+      expect(member.state).toBe("Failing")
+      yield* TestClock.adjust("999 millis")
+      expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:down")
+      expect(inner.seen).toEqual(["Get"])
+      yield* TestClock.adjust("1 millis")
+      inner.set(() => Effect.succeed(values))
+      expect(yield* call).toEqual(Exit.succeed(values))
+      expect(inner.seen).toEqual(["Get", "Version", "Get"])
+      expect(member.state).toBe("Up")
+    })
+  )
+
+  it.effect("a dead server is probed again when the dead schedule's delay has passed on the Clock", () =>
+    Effect.gen(function* () {
+      const inner = scripted()
+      const member = yield* memberOf(inner.target, {
+        retryAttempts: 0,
+        retryTimeoutMillis: 0,
+        deadSchedule: Schedule.spaced("1 minute")
+      })
+      const call = Effect.exit(request(member))
+      expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:refused")
+      expect(member.state).toBe("Dead")
+      yield* TestClock.adjust("59 seconds")
+      expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:down")
+      expect(member.inRing(59_000)).toBe(false)
+      yield* TestClock.adjust("1 second")
+      expect(member.inRing(60_000)).toBe(true)
+      expect(reasonOf(yield* call)).toBe("MemcacheConnectionError:refused")
+      expect(inner.seen).toEqual(["Get", "Version"])
     })
   )
 })

@@ -13,13 +13,15 @@ import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
 import * as Address from "../src/internal/Address.ts"
+import { open } from "../src/internal/Connect.ts"
 import * as Connection from "../src/internal/Connection.ts"
+import * as Transport from "../src/internal/Transport.ts"
 
 const closed = new MemcacheError.MemcacheConnectionError({ server: "test", reason: "closed", detail: "test over" })
 
 const openConnection = (address: string, overrides: Partial<Connection.ConnectionOptions> = {}) =>
   Effect.acquireRelease(
-    Connection.open({
+    open({
       address: Address.parse(address) as Address.ServerAddress,
       connectTimeoutMillis: 2000,
       noDelay: true,
@@ -34,11 +36,17 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
     (connection) => Effect.sync(() => connection.retire(closed))
   )
 
-const send = (connection: Connection.Connection, command: Command.Command, timeoutMillis = 10_000) => {
-  const checked = Validation.validate(command)
-  if (Validation.isInvalid(checked)) throw checked
-  return connection.request(checked, Reply.expectation(command), timeoutMillis)
-}
+const send = (connection: Connection.Connection, command: Command.Command, timeoutMillis = 10_000) =>
+  Effect.suspend(() => {
+    const validated = Validation.validate(command)
+    if (Validation.isInvalid(validated)) return Effect.die(validated)
+    return Transport.request(
+      (request) => connection.enqueue(request),
+      validated,
+      Reply.expectation(validated),
+      timeoutMillis
+    )
+  })
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array) => new TextDecoder().decode(value)

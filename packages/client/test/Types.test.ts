@@ -140,12 +140,12 @@ describe("the service's types", () => {
     expectTypeOf<Outcome<Shape["stats"]>>().toEqualTypeOf<
       Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
     >()
-    expectTypeOf<Outcome<Shape["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure>>()
+    expectTypeOf<Outcome<Shape["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure | Input>>()
     expectTypeOf<Outcome<Shape["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Shape["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Shape["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Shape["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
-    expectTypeOf<Outcome<Shape["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure>>()
+    expectTypeOf<Outcome<Shape["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
   })
 })
 
@@ -188,12 +188,12 @@ describe("a typed view's types (withSerializer(Serializer.string))", () => {
     expectTypeOf<Outcome<Text["stats"]>>().toEqualTypeOf<
       Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
     >()
-    expectTypeOf<Outcome<Text["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure>>()
+    expectTypeOf<Outcome<Text["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
-    expectTypeOf<Outcome<Text["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure>>()
+    expectTypeOf<Outcome<Text["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
   })
 })
 

@@ -1,31 +1,32 @@
 /**
- * One server of a cluster: its single-server Target, wrapped with a failure counter and a mark-down state, as
+ * One server of a cluster: its server's Target, wrapped with a failure counter and a mark-down state, as
  * pymemcache's `HashClient` keeps them (`retry_attempts`, `retry_timeout`, `dead_timeout`).
  *
- * - Up: calls pass through. A call failing for want of the server (timeout, connection failure, unexpected
- *   close) makes it Failing (or Dead straight away when `retryAttempts` is 0).
- * - Failing: calls fail fast with a `down` connection error; `retryTimeout` after the last failure, one call at
- *   a time first probes the server (`version`). A failed probe counts an attempt; `retryAttempts` of them make
- *   it Dead.
- * - Dead: calls fail fast; the dead schedule says when the next probe may run (each failed probe takes its
+ * - Up: requests pass through. A request failing for want of the server (timeout, connection failure,
+ *   unexpected close) makes it Failing (or Dead straight away when `retryAttempts` is 0).
+ * - Failing: requests fail fast with a `down` connection error; `retryTimeout` after the last failure, one
+ *   request at a time first probes the server (`version`). A failed probe counts an attempt; `retryAttempts` of
+ *   them make it Dead.
+ * - Dead: requests fail fast; the dead schedule says when the next probe may run (each failed probe takes its
  *   next delay; an exhausted schedule starts over).
  * - Any answered request or probe makes it Up again.
  *
- * The state is plain fields read synchronously (routing needs it without an Effect); JavaScript runs one
- * callback at a time, so the transitions need no lock.
+ * The health accounting wraps the transport's callback: no fiber per request. The state is plain fields read
+ * synchronously (routing needs it); JavaScript runs one callback at a time, so the transitions need no lock.
+ * Time is the layer's `Clock`.
  *
  * @internal
  */
 import * as Reply from "@effect-memcache/protocol/Reply"
 import * as Validation from "@effect-memcache/protocol/Validation"
-import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type { Node } from "../Distribution.ts"
 import { MemcacheConnectionError, type TransportError } from "../MemcacheError.ts"
-import type { Target } from "./Backend.ts"
+import type { Background } from "./Background.ts"
 import { ScheduleDelays } from "./ScheduleDelays.ts"
+import { CallbackRequest, type Outcome, Request, type Target } from "./Transport.ts"
 
 /** @internal */
 export interface HealthOptions {
@@ -55,6 +56,23 @@ const isOutage = (error: TransportError): boolean => {
   }
 }
 
+/** A caller's request on its way through a member: its outcome is observed by the member's health first. */
+class Observed extends Request {
+  private readonly inner: Request
+  private readonly member: ClusterMember
+  constructor(inner: Request, member: ClusterMember) {
+    super(inner.command, inner.expectation, inner.timeoutMillis)
+    this.inner = inner
+    this.member = member
+    this.owner = inner.owner
+    inner.onAbandon = () => this.abandon()
+  }
+  protected complete(outcome: Outcome): void {
+    this.member.observe(outcome)
+    this.inner.settle(outcome)
+  }
+}
+
 /**
  * A cluster's server with its health.
  *
@@ -66,22 +84,20 @@ export class ClusterMember {
   readonly node: Node
   private readonly inner: Target
   private readonly options: HealthOptions
+  private readonly background: Background
   private readonly onChange: () => void
   private health: Health = UP
   private probing = false
   private readonly delays: ScheduleDelays<TransportError>
 
-  constructor(inner: Target, node: Node, options: HealthOptions, onChange: () => void) {
+  constructor(inner: Target, node: Node, options: HealthOptions, background: Background, onChange: () => void) {
     this.inner = inner
     this.node = node
     this.options = options
+    this.background = background
     this.delays = new ScheduleDelays(options.deadSchedule)
     this.onChange = onChange
-    this.target = {
-      name: inner.name,
-      request: (command, expectation, timeoutMillis) => this.request(command, expectation, timeoutMillis),
-      quit: inner.quit
-    }
+    this.target = { name: inner.name, submit: (request) => this.submit(request), quit: inner.quit }
   }
 
   /** `Up`, `Failing` or `Dead` (for tests and logs). */
@@ -103,100 +119,94 @@ export class ClusterMember {
     return this.health._tag === "Dead" && !this.probing ? this.health.retryAt : Infinity
   }
 
-  private request(
-    command: Validation.Validated,
-    expectation: Reply.Expectation | undefined,
-    timeoutMillis: number
-  ): Effect.Effect<Reply.Reply | undefined, TransportError> {
-    return Effect.suspend(() => {
-      const health = this.health
-      if (health._tag === "Up") return this.observe(this.inner.request(command, expectation, timeoutMillis))
-      const now = Date.now()
-      if (this.probing || now < health.retryAt) return Effect.fail(this.downError(health, now))
-      // This call probes; the others keep failing fast until the probe is done.
-      this.probing = true
+  private submit(request: Request): void {
+    const health = this.health
+    if (health._tag === "Up") {
+      this.inner.submit(new Observed(request, this))
+      return
+    }
+    const now = this.background.clock.currentTimeMillisUnsafe()
+    if (this.probing || now < health.retryAt) {
+      request.settle(Exit.fail(this.downError(health, now)))
+      return
+    }
+    // This request probes; the others keep failing fast until the probe is done. A failed probe is the
+    // request's failure; a successful one sends the request.
+    this.probing = true
+    this.onChange()
+    const probe = new CallbackRequest(Validation.version, VERSION_EXPECTATION, request.timeoutMillis, (outcome) => {
+      this.afterProbe(outcome)
+      if (Exit.isFailure(outcome)) request.settle(outcome)
+      else if (!request.abandoned) this.inner.submit(new Observed(request, this))
+    })
+    this.inner.submit(probe)
+  }
+
+  /** Counts the outcome of a request that went through. */
+  observe(outcome: Outcome): void {
+    if (Exit.isSuccess(outcome)) {
+      // A reply proves the server is there; a noreply write does not.
+      if (this.health._tag !== "Up" && outcome.value !== undefined) this.markUp()
+      return
+    }
+    if (this.health._tag !== "Up") return
+    const error = Exit.findErrorOption(outcome)
+    if (Option.isSome(error) && isOutage(error.value)) this.failed(error.value)
+  }
+
+  private afterProbe(outcome: Outcome): void {
+    this.probing = false
+    if (Exit.isSuccess(outcome)) {
+      this.markUp()
+      return
+    }
+    const error = Exit.findErrorOption(outcome)
+    if (Option.isNone(error)) {
+      // Nothing learned (the layer closed): the next call probes.
       this.onChange()
-      return Effect.flatMap(
-        Effect.onExit(this.inner.request(Validation.version, VERSION_EXPECTATION, timeoutMillis), (exit) =>
-          this.afterProbe(exit)
-        ),
-        () => this.observe(this.inner.request(command, expectation, timeoutMillis))
-      )
-    })
-  }
-
-  private observe(
-    request: Effect.Effect<Reply.Reply | undefined, TransportError>
-  ): Effect.Effect<Reply.Reply | undefined, TransportError> {
-    return Effect.onExit(request, (exit) => {
-      if (Exit.isSuccess(exit)) {
-        // A reply proves the server is there; a noreply write does not.
-        if (this.health._tag !== "Up" && exit.value !== undefined) this.markUp()
-        return Effect.void
+      return
+    }
+    const health = this.health
+    if (health._tag === "Failing" && health.attempts + 1 < this.options.retryAttempts) {
+      this.health = {
+        _tag: "Failing",
+        attempts: health.attempts + 1,
+        retryAt: this.background.clock.currentTimeMillisUnsafe() + this.options.retryTimeoutMillis,
+        last: error.value
       }
-      if (this.health._tag !== "Up") return Effect.void
-      const error = Exit.findErrorOption(exit)
-      return Option.isSome(error) && isOutage(error.value) ? this.failed(error.value) : Effect.void
-    })
-  }
-
-  private afterProbe(exit: Exit.Exit<Reply.Reply | undefined, TransportError>): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      this.probing = false
-      if (Exit.isSuccess(exit)) {
-        this.markUp()
-        return Effect.void
-      }
-      const error = Exit.findErrorOption(exit)
-      if (Option.isNone(error)) {
-        // Interrupted: nothing learned, the next call probes.
-        this.onChange()
-        return Effect.void
-      }
-      const health = this.health
-      if (health._tag === "Failing" && health.attempts + 1 < this.options.retryAttempts) {
-        this.health = {
-          _tag: "Failing",
-          attempts: health.attempts + 1,
-          retryAt: Date.now() + this.options.retryTimeoutMillis,
-          last: error.value
-        }
-        this.onChange()
-        return Effect.void
-      }
-      return this.markDead(error.value)
-    })
+      this.onChange()
+      return
+    }
+    this.markDead(error.value)
   }
 
   /** The first failure of an up server. */
-  private failed(error: TransportError): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.health._tag !== "Up") return Effect.void
-      if (this.options.retryAttempts <= 0) return this.markDead(error)
-      this.health = {
-        _tag: "Failing",
-        attempts: 0,
-        retryAt: Date.now() + this.options.retryTimeoutMillis,
-        last: error
-      }
-      this.onChange()
-      return Effect.logWarning(
-        `memcache cluster: ${this.inner.name} failed (${error.message}); its calls fail fast, retrying in ${this.options.retryTimeoutMillis} ms`
-      )
-    })
+  private failed(error: TransportError): void {
+    if (this.options.retryAttempts <= 0) {
+      this.markDead(error)
+      return
+    }
+    this.health = {
+      _tag: "Failing",
+      attempts: 0,
+      retryAt: this.background.clock.currentTimeMillisUnsafe() + this.options.retryTimeoutMillis,
+      last: error
+    }
+    this.onChange()
+    this.background.warn(
+      `memcache cluster: ${this.inner.name} failed (${error.message}); its calls fail fast, retrying in ${this.options.retryTimeoutMillis} ms`
+    )
   }
 
   /** Dead until the dead schedule's next delay has passed; an exhausted schedule starts over. */
-  private markDead(error: TransportError): Effect.Effect<void> {
-    return Effect.gen({ self: this }, function* () {
-      const now = Date.now()
-      const delay = yield* this.delays.next(now, error)
-      this.health = { _tag: "Dead", retryAt: now + delay, last: error }
-      this.onChange()
-      yield* Effect.logWarning(
-        `memcache cluster: ${this.inner.name} marked dead (${error.message}); next probe in ${Math.round(delay)} ms`
-      )
-    })
+  private markDead(error: TransportError): void {
+    const now = this.background.clock.currentTimeMillisUnsafe()
+    const delay = this.background.now(this.delays.next(now, error)) ?? 0
+    this.health = { _tag: "Dead", retryAt: now + delay, last: error }
+    this.onChange()
+    this.background.warn(
+      `memcache cluster: ${this.inner.name} marked dead (${error.message}); next probe in ${Math.round(delay)} ms`
+    )
   }
 
   private markUp(): void {

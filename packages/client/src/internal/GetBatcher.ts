@@ -2,21 +2,22 @@
  * Automatic batching: the single-key `get`/`gets` calls made in one tick (by any number of fibers) are sent as
  * one multi-key request per server and verb, each key asked once, and every caller is handed its own answer.
  *
- * The batch's request runs in a fiber of its own, so interrupting one caller never disturbs the others (nor
- * retires the connection under them): an interrupted caller is simply not answered.
+ * The batch is one request of its own, sent through the transport's callback (no fiber per batch), so
+ * interrupting one caller never disturbs the others (nor retires the connection under them): an interrupted
+ * caller is simply not answered.
  *
  * @internal
  */
 import type * as Command from "@effect-memcache/protocol/Command"
-import * as KeyList from "@effect-memcache/protocol/KeyList"
+import { splitKeys } from "@effect-memcache/protocol/KeyList"
 import * as Reply from "@effect-memcache/protocol/Reply"
 import * as Validation from "@effect-memcache/protocol/Validation"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { ReplyError, TransportError } from "../MemcacheError.ts"
-import type { Target } from "./Backend.ts"
-import { afterTick, CallbackRequest } from "./Connection.ts"
+import type { MemcacheIllegalInputError, ReplyError, TransportError } from "../MemcacheError.ts"
+import { illegal, replyError } from "./Call.ts"
+import type { Span } from "./Instrument.ts"
+import { afterTick, CallbackRequest, type Outcome, type Target } from "./Transport.ts"
 
 /**
  * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
@@ -43,47 +44,30 @@ class Batch {
   readonly target: Target
   readonly verb: "get" | "gets"
   readonly timeoutMillis: number
-  /** The first caller's services (its Clock, tracer, logger), for a target that runs requests as effects. */
-  readonly context: Context.Context<never> | undefined
-  constructor(
-    target: Target,
-    verb: "get" | "gets",
-    timeoutMillis: number,
-    context: Context.Context<never> | undefined
-  ) {
+  constructor(target: Target, verb: "get" | "gets", timeoutMillis: number) {
     this.target = target
     this.verb = verb
     this.timeoutMillis = timeoutMillis
-    this.context = context
   }
 }
 
-/**
- * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
- * fiber traces.
- *
- * @internal
- */
-export interface Span {
-  readonly active: () => boolean
-  readonly around: <X, E>(effect: Effect.Effect<X, E>) => Effect.Effect<X, E>
-}
+type Failure = TransportError | ReplyError | MemcacheIllegalInputError
 
 /** @internal */
 export class GetBatcher {
   /** This tick's batches; usually one per server, so a short list beats a keyed map. */
   private batches: Array<Batch> = []
   private scheduled = false
-  /** Maps an error reply to its typed failure (the surface's one mapping). */
-  private readonly replyError: (name: string, server: string, reply: Reply.Reply) => ReplyError | undefined
+  private readonly limits: Validation.Limits
 
-  constructor(replyError: (name: string, server: string, reply: Reply.Reply) => ReplyError | undefined) {
-    this.replyError = replyError
+  constructor(limits: Validation.Limits) {
+    this.limits = limits
   }
 
   /**
    * The value of one (validated, prefixed) key, sent with the other keys asked for in the same tick, as
-   * `onValue` makes it (`undefined` for a miss).
+   * `onValue` makes it (`undefined` for a miss). With `span`, the call goes on in its span when the caller's
+   * fiber traces.
    */
   get<X, E>(
     target: Target,
@@ -91,23 +75,15 @@ export class GetBatcher {
     key: string,
     timeoutMillis: number,
     onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>,
-    span?: Span
-  ): Effect.Effect<X, E | TransportError | ReplyError> {
-    // Only a target without `submit` needs the caller's services (to run its request as an effect).
-    return target.submit !== undefined
-      ? Effect.callback((resume) => {
-          // `span` (targets with `submit` only): the call goes on in its span when the caller's fiber traces.
-          if (span?.active()) {
-            resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
-            return
-          }
-          this.add(target, verb, key, timeoutMillis, undefined, resume as never, onValue)
-        })
-      : Effect.withFiber((fiber) =>
-          Effect.callback((resume) =>
-            this.add(target, verb, key, timeoutMillis, fiber.context, resume as never, onValue)
-          )
-        )
+    span?: Span | undefined
+  ): Effect.Effect<X, E | Failure> {
+    return Effect.callback((resume) => {
+      if (span?.active()) {
+        resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
+        return
+      }
+      this.add(target, verb, key, timeoutMillis, resume as never, onValue)
+    })
   }
 
   private add(
@@ -115,7 +91,6 @@ export class GetBatcher {
     verb: "get" | "gets",
     key: string,
     timeoutMillis: number,
-    context: Context.Context<never> | undefined,
     resume: (effect: Effect.Effect<unknown, unknown>) => void,
     onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
   ): void {
@@ -127,7 +102,7 @@ export class GetBatcher {
       }
     }
     if (batch === undefined) {
-      batch = new Batch(target, verb, timeoutMillis, context)
+      batch = new Batch(target, verb, timeoutMillis)
       this.batches.push(batch)
     }
     const waiter = new Waiter(resume, onValue)
@@ -148,27 +123,28 @@ export class GetBatcher {
     const batches = this.batches
     this.batches = []
     for (const batch of batches) {
-      for (const keys of KeyList.splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
+      for (const keys of splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
     }
   }
 
   private send(batch: Batch, keys: ReadonlyArray<string>): void {
     const { target, verb } = batch
-    const command = Validation.validate<Command.Get>({ _tag: "Get", verb, keys })
-    if (Validation.isInvalid(command)) {
-      // A defect: every key was checked by the caller's rules when it was asked, and a get line has no length limit.
-      const died = Exit.die(command)
-      for (const key of keys) fail(batch.waiters.get(key), died)
+    const command: Command.Get = { _tag: "Get", verb, keys }
+    // Every key passed the caller's check; the line as a whole is checked here, as every command is.
+    const validated = Validation.validate(command, this.limits)
+    if (Validation.isInvalid(validated)) {
+      const failed = Exit.fail(illegal(verb, validated))
+      for (const key of keys) fail(batch.waiters.get(key), failed)
       return
     }
-    const expectation = Reply.retrieval(keys, verb === "gets")
-    const onExit = (exit: Exit.Exit<Reply.Reply | undefined, TransportError>) => {
-      if (Exit.isFailure(exit)) {
-        for (const key of keys) fail(batch.waiters.get(key), exit as Exit.Exit<never, TransportError>)
+    const onOutcome = (outcome: Outcome) => {
+      if (Exit.isFailure(outcome)) {
+        const failed = Exit.failCause(outcome.cause)
+        for (const key of keys) fail(batch.waiters.get(key), failed)
         return
       }
-      const reply = exit.value
-      const error = reply === undefined ? undefined : this.replyError(verb, target.name, reply)
+      const reply = outcome.value
+      const error = reply === undefined ? undefined : replyError(verb, target.name, reply)
       if (error !== undefined) {
         const failed = Exit.fail(error)
         for (const key of keys) fail(batch.waiters.get(key), failed)
@@ -186,12 +162,9 @@ export class GetBatcher {
         } else answer(batch.waiters.get(key), undefined)
       }
     }
-    // Straight onto the connection when the target allows it (no fiber per batch), else through `request`.
-    if (target.submit !== undefined) {
-      target.submit(new CallbackRequest(command, expectation, batch.timeoutMillis, onExit))
-    } else {
-      Effect.runCallbackWith(batch.context!)(target.request(command, expectation, batch.timeoutMillis), { onExit })
-    }
+    target.submit(
+      new CallbackRequest(validated, Reply.retrieval(keys, verb === "gets"), batch.timeoutMillis, onOutcome)
+    )
   }
 }
 
@@ -199,6 +172,6 @@ const answer = (first: Waiter | undefined, value: Reply.Value | undefined) => {
   for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(waiter.onValue(value))
 }
 
-const fail = (first: Waiter | undefined, exit: Exit.Exit<never, TransportError | ReplyError>) => {
+const fail = (first: Waiter | undefined, exit: Exit.Exit<never, Failure>) => {
   for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(exit)
 }

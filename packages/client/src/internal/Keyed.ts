@@ -1,0 +1,151 @@
+/**
+ * The keyed commands that carry no value: `delete` and its multi-key forms, `incr`, `decr` and `touch`. They do
+ * not depend on the serializer, so every typed view shares them.
+ *
+ * @internal
+ */
+import type * as Command from "@effect-memcache/protocol/Command"
+import type * as Reply from "@effect-memcache/protocol/Reply"
+import type * as Validation from "@effect-memcache/protocol/Validation"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
+import { MemcacheIllegalInputError, type MemcacheProtocolError } from "../MemcacheError.ts"
+import { send, succeedReply, unexpected } from "./Call.ts"
+import { writeEach } from "./Partial.ts"
+import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
+import * as Ttl from "./Ttl.ts"
+
+type Keyed = Pick<MemcacheShape<unknown>, "delete" | "deleteMany" | "deleteManyPartial" | "incr" | "decr" | "touch">
+
+/** Sends one keyed command, checked, to the key's server when the call runs; `interpret` answers what it knows. */
+const one = <X, E>(
+  settings: Settings,
+  name: string,
+  key: string,
+  o: NoreplyOptions | undefined,
+  command: Command.Command,
+  interpret: (reply: Reply.Reply | undefined) => Effect.Effect<X, E> | undefined
+) =>
+  Effect.suspend((): Effect.Effect<X, E | KeyError> => {
+    const checked = check(settings, name, command)
+    if (isRefused(checked)) return Effect.fail(checked)
+    const target = targetOf(settings, key, o)
+    return send(
+      name,
+      target,
+      checked,
+      timeoutOf(settings, o),
+      (reply): Effect.Effect<X, E | MemcacheProtocolError> => interpret(reply) ?? unexpected(target, name, reply)
+    )
+  })
+
+/** `true` for `ok` (or noreply), `false` for NOT_FOUND. */
+const found =
+  (ok: "Deleted" | "Touched") =>
+  (reply: Reply.Reply | undefined): Effect.Effect<boolean> | undefined =>
+    reply === undefined || reply._tag === ok
+      ? Effect.succeed(true)
+      : reply._tag === "NotFound"
+        ? Effect.succeed(false)
+        : undefined
+
+const deleted = found("Deleted")
+const touched = found("Touched")
+
+const del = (settings: Settings, key: string, o: NoreplyOptions | undefined) => {
+  const command: Command.Delete = {
+    _tag: "Delete",
+    key: settings.prefix + key,
+    noreply: o?.noreply ?? settings.defaultNoreply
+  }
+  return settings.instrument.around("delete", true, one(settings, "delete", key, o, command, deleted))
+}
+
+/** deleteMany's commands, every key checked before any is sent. */
+const deleteCommands = (
+  settings: Settings,
+  list: ReadonlyArray<string>,
+  o: NoreplyOptions | undefined
+): Effect.Effect<Array<[string, Validation.Validated]>, MemcacheIllegalInputError> =>
+  Effect.suspend(() => {
+    const noreply = o?.noreply ?? settings.defaultNoreply
+    const commands: Array<[string, Validation.Validated]> = []
+    for (const key of list) {
+      const checked = check(settings, "deleteMany", { _tag: "Delete", key: settings.prefix + key, noreply })
+      if (isRefused(checked)) return Effect.fail(checked)
+      commands.push([key, checked])
+    }
+    return Effect.succeed(commands)
+  })
+
+const deleteMany = (settings: Settings, keys: Iterable<string>, o: NoreplyOptions | undefined) => {
+  const list = Array.from(new Set(keys))
+  const run = Effect.flatMap(deleteCommands(settings, list, o), (commands) => {
+    const timeout = timeoutOf(settings, o)
+    return Effect.forEach(
+      commands,
+      ([key, command]) => send("delete", targetOf(settings, key, o), command, timeout, succeedReply),
+      { concurrency: "unbounded", discard: true }
+    )
+  })
+  return settings.instrument.around("deleteMany", true, run, list.length)
+}
+
+const deleteManyPartial = (settings: Settings, keys: Iterable<string>, o: NoreplyOptions | undefined) => {
+  const list = Array.from(new Set(keys))
+  // DELETED and NOT_FOUND both leave the key gone.
+  const run = Effect.flatMap(deleteCommands(settings, list, o), (commands) =>
+    writeEach(settings, "delete", true, commands, o, () => true)
+  )
+  return settings.instrument.around("deleteManyPartial", true, run, list.length)
+}
+
+const counted = (reply: Reply.Reply | undefined): Effect.Effect<Option.Option<bigint>> | undefined =>
+  reply === undefined || reply._tag === "NotFound"
+    ? Effect.succeedNone
+    : reply._tag === "Numeric"
+      ? Effect.succeed(Option.some(reply.value))
+      : undefined
+
+const arithmetic = (
+  settings: Settings,
+  verb: "incr" | "decr",
+  key: string,
+  delta: bigint | number,
+  o: NoreplyOptions | undefined
+) => {
+  if (typeof delta === "number" && !Number.isSafeInteger(delta)) {
+    const reason = `${delta} is not a safe integer (pass a bigint for large deltas)`
+    const refused = new MemcacheIllegalInputError({ command: verb, field: "delta", reason })
+    return settings.instrument.around(verb, false, Effect.fail(refused))
+  }
+  const command: Command.Arithmetic = {
+    _tag: "Arithmetic",
+    verb,
+    key: settings.prefix + key,
+    delta: BigInt(delta),
+    noreply: o?.noreply ?? false
+  }
+  return settings.instrument.around(verb, false, one(settings, verb, key, o, command, counted))
+}
+
+const touch = (settings: Settings, key: string, ttl: Duration.Input, o: NoreplyOptions | undefined) => {
+  const run = Effect.flatMap(Ttl.exptimeOf(ttl), (exptime) => {
+    const noreply = o?.noreply ?? settings.defaultNoreply
+    const command: Command.Touch = { _tag: "Touch", key: settings.prefix + key, exptime, noreply }
+    return one(settings, "touch", key, o, command, touched)
+  })
+  return settings.instrument.around("touch", true, run)
+}
+
+/** The keyed commands without values. */
+export const make = (settings: Settings): Keyed => ({
+  delete: (key, o) => del(settings, key, o),
+  deleteMany: (keys, o) => deleteMany(settings, keys, o),
+  deleteManyPartial: (keys, o) => deleteManyPartial(settings, keys, o),
+  incr: (key, delta, o) => arithmetic(settings, "incr", key, delta, o),
+  decr: (key, delta, o) => arithmetic(settings, "decr", key, delta, o),
+  touch: (key, ttl, o) => touch(settings, key, ttl, o)
+})

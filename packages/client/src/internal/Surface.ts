@@ -1,0 +1,31 @@
+/**
+ * The command surface: the `Memcache` service's methods over a backend, written once for every layer. It is
+ * assembled from its parts — retrieval, storage, keyed and admin commands — over one record of settings; a
+ * typed view (`withSerializer`) rebuilds only the parts that read or write values.
+ *
+ * @internal
+ */
+import type { MemcacheShape, SurfaceOptions, Value } from "../Memcache.ts"
+import * as Serializer from "../Serializer.ts"
+import * as Admin from "./Admin.ts"
+import * as Keyed from "./Keyed.ts"
+import * as Retrieval from "./Retrieval.ts"
+import * as Settings from "./Settings.ts"
+import * as Storage from "./Storage.ts"
+import type { Backend } from "./Transport.ts"
+
+/**
+ * The service over a backend. Every layer builds it this way; the in-memory layer's backend is a simulated
+ * server, so its calls go through exactly the same checks.
+ */
+export const make = (backend: Backend, options: SurfaceOptions): MemcacheShape<Value> => {
+  const settings = Settings.make(backend, options)
+  const shared = { ...Keyed.make(settings), ...Admin.make(settings) }
+  const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => ({
+    ...Retrieval.make(settings, serializer),
+    ...Storage.make(settings, serializer),
+    ...shared,
+    withSerializer: view
+  })
+  return view(options.serializer ?? Serializer.pymemcache)
+}
