@@ -76,7 +76,6 @@ export interface Distribution {
 // ---- scratch buffers: routing runs for every call, so it reuses its byte buffers ---------------------------
 
 let scratch: Uint8Array = new Uint8Array(512)
-let keyScratch: Uint8Array = new Uint8Array(512)
 const utf8 = new TextEncoder()
 
 const room = (buffer: Uint8Array, size: number): Uint8Array =>
@@ -106,7 +105,7 @@ const utf8Bytes = (text: string): number => {
 export const murmur3 = (text: string, seed = 0): number => {
   scratch = room(scratch, text.length)
   const length = Murmur3.writeCodePointBytes(text, scratch, 0)
-  return Murmur3.hash(scratch, length, seed)
+  return Murmur3.hash(scratch, 0, length, seed)
 }
 
 /**
@@ -157,16 +156,17 @@ export const rendezvous: Distribution = {
     })
     const longest = prefixes.reduce((n, p) => Math.max(n, p.length), 0)
     return (key) => {
-      keyScratch = room(keyScratch, key.length)
-      const keyLength = Murmur3.writeCodePointBytes(key, keyScratch, 0)
-      scratch = room(scratch, longest + keyLength)
+      // The key's bytes go once after room for the longest prefix; each server's prefix is written right
+      // before them, so every server's "<name>-<key>" is hashed in place, with no copy or view per server.
+      scratch = room(scratch, longest + key.length)
+      const keyLength = Murmur3.writeCodePointBytes(key, scratch, longest) - longest
       let best = -1
       let winner = 0
       for (let i = 0; i < prefixes.length; i++) {
         const prefix = prefixes[i]!
-        scratch.set(prefix, 0)
-        scratch.set(keyScratch.subarray(0, keyLength), prefix.length)
-        const score = Murmur3.hash(scratch, prefix.length + keyLength, 0)
+        const start = longest - prefix.length
+        scratch.set(prefix, start)
+        const score = Murmur3.hash(scratch, start, prefix.length + keyLength, 0)
         if (score > best) {
           best = score
           winner = i

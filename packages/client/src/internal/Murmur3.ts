@@ -8,14 +8,14 @@ const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
 
 /**
- * MurmurHash3 (x86, 32-bit) of the first `length` bytes, as an unsigned integer.
+ * MurmurHash3 (x86, 32-bit) of the `length` bytes from `offset`, as an unsigned integer.
  *
  * @internal
  */
-export const hash = (bytes: Uint8Array, length: number, seed: number): number => {
+export const hash = (bytes: Uint8Array, offset: number, length: number, seed: number): number => {
   let h = seed | 0
-  const rounded = length & ~3
-  for (let i = 0; i < rounded; i += 4) {
+  const rounded = offset + (length & ~3)
+  for (let i = offset; i < rounded; i += 4) {
     let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)
     k = Math.imul(k, C1)
     k = (k << 15) | (k >>> 17)
