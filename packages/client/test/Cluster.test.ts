@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Distribution, Memcache, MemcacheCluster } from "@effect-memcache/client"
 import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Schedule, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import { afterAll, beforeAll } from "vitest"
 import { type MemcachedServer, rawCommand, startMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
@@ -503,5 +504,41 @@ describe("MemcacheCluster: partial multi-get with a stopped server", () => {
         ["p2", 2]
       ])
     })
+  )
+})
+
+describe("MemcacheCluster: health on Effect's Clock", () => {
+  const servers = useServers(2)
+
+  it.effect(
+    'deadServers: "remove" takes a dead server out of the ring until its dead timeout has passed on the Clock',
+    () =>
+      Effect.gen(function* () {
+        const [home, other] = servers()
+        const route = Distribution.rendezvous.make(nodesOf(servers()))
+        const key = Array.from({ length: 100 }, (_, i) => `clock${i}`).find((k) => route(k) === 0)!
+        const cluster = yield* MemcacheCluster.make({
+          servers: servers().map((s) => s.address),
+          deadServers: "remove",
+          keyPrefix: "clock:",
+          defaultNoreply: false,
+          retryAttempts: 0,
+          deadTimeout: "1 minute",
+          reconnect: Schedule.spaced("1 second")
+        })
+        yield* Effect.promise(() => home!.kill9())
+        // The first call finds the server gone and marks it dead; the next goes to the other server.
+        expect(Exit.isFailure(yield* Effect.exit(cluster.set(key, "while away")))).toBe(true)
+        expect(yield* cluster.set(key, "while away")).toBe(true)
+        expect(yield* Effect.promise(() => getRaw(other!, `clock:${key}`))).toContain("while away")
+        yield* Effect.promise(() => home!.restart())
+        // Back, but the ring only takes it again when its probe falls due, on the Clock.
+        yield* TestClock.adjust("59 seconds")
+        expect(yield* cluster.set(key, "still away")).toBe(true)
+        expect(yield* Effect.promise(() => getRaw(other!, `clock:${key}`))).toContain("still away")
+        yield* TestClock.adjust("1 second")
+        expect(yield* cluster.set(key, "home again")).toBe(true)
+        expect(yield* Effect.promise(() => getRaw(home!, `clock:${key}`))).toContain("home again")
+      })
   )
 })
