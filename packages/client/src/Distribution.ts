@@ -149,24 +149,32 @@ export const rendezvous: Distribution = {
   weighted: false,
   make: (nodes) => {
     const names = nodes.map(rendezvousName)
-    const prefixes = names.map((name): Uint8Array => {
-      const out = new Uint8Array(name.length + 1)
-      out[Murmur3.writeCodePointBytes(name, out, 0)] = 0x2d // "-"
-      return out
-    })
-    const longest = prefixes.reduce((n, p) => Math.max(n, p.length), 0)
+    // Each server's "<name>-" is mixed into the hash state once, up to its last whole 4-byte block; what is left
+    // of it (0-3 bytes) is hashed with each key.
+    const states: Array<number> = []
+    const mixed: Array<number> = []
+    const tails: Array<Uint8Array> = []
+    for (const name of names) {
+      const bytes = new Uint8Array(name.length + 1)
+      const end = Murmur3.writeCodePointBytes(name, bytes, 0)
+      bytes[end] = 0x2d // "-"
+      const whole = (end + 1) & ~3
+      states.push(Murmur3.mixBlocks(0, bytes, 0, whole))
+      mixed.push(whole)
+      tails.push(bytes.slice(whole, end + 1))
+    }
     return (key) => {
-      // The key's bytes go once after room for the longest prefix; each server's prefix is written right
-      // before them, so every server's "<name>-<key>" is hashed in place, with no copy or view per server.
-      scratch = room(scratch, longest + key.length)
-      const keyLength = Murmur3.writeCodePointBytes(key, scratch, longest) - longest
+      // The key's bytes go once after room for the longest tail (3 bytes); each server's tail is written right
+      // before them, so every server's rest of "<name>-<key>" is hashed in place, with no copy or view.
+      scratch = room(scratch, 3 + key.length)
+      const keyLength = Murmur3.writeCodePointBytes(key, scratch, 3) - 3
       let best = -1
       let winner = 0
-      for (let i = 0; i < prefixes.length; i++) {
-        const prefix = prefixes[i]!
-        const start = longest - prefix.length
-        scratch.set(prefix, start)
-        const score = Murmur3.hash(scratch, start, prefix.length + keyLength, 0)
+      for (let i = 0; i < states.length; i++) {
+        const tail = tails[i]!
+        const start = 3 - tail.length
+        for (let t = 0; t < tail.length; t++) scratch[start + t] = tail[t]!
+        const score = Murmur3.hashFrom(states[i]!, mixed[i]!, scratch, start, tail.length + keyLength)
         if (score > best) {
           best = score
           winner = i

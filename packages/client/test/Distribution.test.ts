@@ -48,6 +48,35 @@ describe("Distribution", () => {
     expect(Distribution.murmur3("\u0141")).toBe(Distribution.murmur3("\u0041"))
   })
 
+  it('rendezvous picks the server with the highest murmur3 of "<name>-<key>", for names of every length', () => {
+    // Names of 8..11 bytes (with the dash): every length modulo 4, so every split of a name into whole blocks
+    // and a tail; keys of every length modulo 4, non-ASCII and astral ones included.
+    const servers: ReadonlyArray<Distribution.Node> = [
+      { host: "/tmp/a" },
+      { host: "/tmp/ab" },
+      { host: "/tmp/abc" },
+      { host: "/tmp/abcd" },
+      { host: "10.0.0.1", port: 11211 }
+    ]
+    const route = Distribution.rendezvous.make(servers)
+    const names = servers.map(Distribution.rendezvousName)
+    const expected = (key: string) => {
+      let winner = 0
+      for (let i = 1; i < names.length; i++) {
+        const score = Distribution.murmur3(`${names[i]}-${key}`)
+        const best = Distribution.murmur3(`${names[winner]}-${key}`)
+        if (score > best || (score === best && names[i]! > names[winner]!)) winner = i
+      }
+      return winner
+    }
+    const sample = Array.from(
+      { length: 400 },
+      (_, i) => `${"k".repeat(i % 7)}${i}${i % 5 === 0 ? "ключ\u{1F600}" : ""}`
+    )
+    expect(sample.map(route)).toEqual(sample.map(expected))
+    expect(new Set(sample.map(route)).size).toBe(servers.length)
+  })
+
   it("crc32 is IEEE CRC-32 of the UTF-8 bytes", () => {
     expect(Distribution.crc32("")).toBe(0)
     expect(Distribution.crc32("123456789")).toBe(0xcbf43926)

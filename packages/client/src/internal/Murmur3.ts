@@ -8,12 +8,12 @@ const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
 
 /**
- * MurmurHash3 (x86, 32-bit) of the `length` bytes from `offset`, as an unsigned integer.
+ * The state after mixing the whole 4-byte blocks of the `length` bytes from `offset` into state `h`; a tail of
+ * 1-3 bytes is left for {@link hashFrom}. Lets a caller mix a fixed prefix once and hash many suffixes after it.
  *
  * @internal
  */
-export const hash = (bytes: Uint8Array, offset: number, length: number, seed: number): number => {
-  let h = seed | 0
+export const mixBlocks = (h: number, bytes: Uint8Array, offset: number, length: number): number => {
   const rounded = offset + (length & ~3)
   for (let i = offset; i < rounded; i += 4) {
     let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)
@@ -24,6 +24,18 @@ export const hash = (bytes: Uint8Array, offset: number, length: number, seed: nu
     h = (h << 13) | (h >>> 19)
     h = (Math.imul(h, 5) + 0xe6546b64) | 0
   }
+  return h
+}
+
+/**
+ * The hash of an input whose first `mixed` bytes (a multiple of 4) went into state `h` through
+ * {@link mixBlocks}, and whose rest is the `length` bytes from `offset`; as an unsigned integer.
+ *
+ * @internal
+ */
+export const hashFrom = (h: number, mixed: number, bytes: Uint8Array, offset: number, length: number): number => {
+  h = mixBlocks(h, bytes, offset, length)
+  const rounded = offset + (length & ~3)
   const tail = length & 3
   if (tail !== 0) {
     let k = 0
@@ -35,7 +47,7 @@ export const hash = (bytes: Uint8Array, offset: number, length: number, seed: nu
     k = Math.imul(k, C2)
     h ^= k
   }
-  h ^= length
+  h ^= mixed + length
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13
@@ -43,6 +55,14 @@ export const hash = (bytes: Uint8Array, offset: number, length: number, seed: nu
   h ^= h >>> 16
   return h >>> 0
 }
+
+/**
+ * MurmurHash3 (x86, 32-bit) of the `length` bytes from `offset`, as an unsigned integer.
+ *
+ * @internal
+ */
+export const hash = (bytes: Uint8Array, offset: number, length: number, seed: number): number =>
+  hashFrom(seed | 0, 0, bytes, offset, length)
 
 /**
  * Writes pymemcache's view of a text as bytes into `out` from `offset`: one byte per code point, its low 8 bits
