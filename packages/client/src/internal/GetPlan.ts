@@ -13,16 +13,33 @@ import type { Part } from "./Call.ts"
 import { check, isRefused, type Settings, targetOf } from "./Settings.ts"
 import type { Target } from "./Transport.ts"
 
-/** One line of a multi-get: its server, its command, and the (prefixed) keys it asks. */
+/**
+ * One line of a multi-get: its server, its command, the (prefixed) keys it asks, and where in the asked list
+ * each of them is (`undefined` when the line asks the whole list, in order).
+ */
 export interface GetPart extends Part {
   readonly keys: ReadonlyArray<string>
+  readonly at: ReadonlyArray<number> | undefined
+}
+
+/** The keys of one server, and where each is in the asked list. */
+interface Group {
+  readonly keys: Array<string>
+  readonly at: Array<number>
+}
+
+/** Whether a key list surely fits one get line: UTF-8 takes at most 3 bytes per UTF-16 unit. */
+const fitsOneLine = (keys: ReadonlyArray<string>): boolean => {
+  let units = 8
+  for (const key of keys) units += key.length + 1
+  return units * 3 <= Validation.MAX_GET_LINE_LENGTH
 }
 
 const lineOf = (verb: "get" | "gets", keys: ReadonlyArray<string>): Command.Get => ({ _tag: "Get", verb, keys })
 
 /**
- * The requests of a multi-get, or the first refused input. On one server, a list that surely fits one line
- * (UTF-8 takes at most 3 bytes per UTF-16 unit) is one request, with no byte count of each key.
+ * The requests of a multi-get, or the first refused input. A server's list that surely fits one line is one
+ * request, with no byte count of each key.
  */
 export const planGets = (
   settings: Settings,
@@ -33,26 +50,32 @@ export const planGets = (
   const { prefix, single } = settings
   if (single !== undefined) {
     const full = prefix === "" ? asked : asked.map((k) => prefix + k)
-    let units = 8
-    for (const key of full) units += key.length + 1
-    if (units * 3 <= Validation.MAX_GET_LINE_LENGTH) {
+    if (fitsOneLine(full)) {
       const command = check(settings, verb, lineOf(verb, full))
-      return isRefused(command) ? command : [{ target: single, command, keys: full }]
+      return isRefused(command) ? command : [{ target: single, command, keys: full, at: undefined }]
     }
   }
-  const groups = new Map<Target, Array<string>>()
-  for (const key of asked) {
+  const groups = new Map<Target, Group>()
+  for (let i = 0; i < asked.length; i++) {
+    const key = asked[i]!
     const target = targetOf(settings, key, o)
     const group = groups.get(target)
-    if (group === undefined) groups.set(target, [prefix + key])
-    else group.push(prefix + key)
+    if (group === undefined) groups.set(target, { keys: [prefix + key], at: [i] })
+    else {
+      group.keys.push(prefix + key)
+      group.at.push(i)
+    }
   }
   const parts: Array<GetPart> = []
-  for (const [target, full] of groups) {
-    for (const keys of splitKeys(verb, full)) {
+  for (const [target, group] of groups) {
+    const lines = fitsOneLine(group.keys) ? [group.keys] : splitKeys(verb, group.keys)
+    let first = 0
+    for (const keys of lines) {
       const command = check(settings, verb, lineOf(verb, keys))
       if (isRefused(command)) return command
-      parts.push({ target, command, keys })
+      const at = lines.length === 1 ? group.at : group.at.slice(first, first + keys.length)
+      parts.push({ target, command, keys, at: groups.size === 1 && lines.length === 1 ? undefined : at })
+      first += keys.length
     }
   }
   return parts

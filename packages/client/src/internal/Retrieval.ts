@@ -113,6 +113,9 @@ const touchOne = <A, X>(
   return settings.instrument.orMiss(verb, Option.none(), settings.instrument.around(verb, true, run))
 }
 
+/** No hit (a value may be `undefined`). */
+const MISS: unique symbol = Symbol("MISS")
+
 /** The hits of one reply per part, in the order asked. */
 const collect = <A, X>(
   view: View<A>,
@@ -124,25 +127,40 @@ const collect = <A, X>(
 ): Effect.Effect<ReadonlyMap<string, X>, ValueError> => {
   const { prefix } = view.settings
   const found = new Map<string, X>()
-  for (let i = 0; i < replies.length; i++) {
-    const reply = replies[i]
-    if (reply?._tag !== "Values") return unexpected(parts[i]!.target, verb, reply)
+  const whole = parts[0]!
+  if (whole.at === undefined) {
+    // One line asked the whole list: a server answers in the order asked.
+    const reply = replies[0]
+    if (reply?._tag !== "Values") return unexpected(whole.target, verb, reply)
     for (const value of reply.values) {
       const key = prefix === "" ? value.key : value.key.slice(prefix.length)
       const decoded = decode(view.serializer, key, value)
       if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
       found.set(key, build(value, decoded.success))
     }
+    return Effect.succeed(found)
   }
-  // A server answers in the order asked, so one server's answers are already in order; answers of several
-  // servers are put back in the order asked for.
-  if (parts.every((p) => p.target === parts[0]!.target)) return Effect.succeed(found)
-  const ordered = new Map<string, X>()
-  for (const key of asked) {
-    const x = found.get(key)
-    if (x !== undefined) ordered.set(key, x)
+  // Several lines: each answers in the order it asked, and `at` puts its hits back in the order asked.
+  const hits = new Array<X | typeof MISS>(asked.length).fill(MISS)
+  for (let i = 0; i < replies.length; i++) {
+    const reply = replies[i]
+    const { target, keys, at } = parts[i]!
+    if (reply?._tag !== "Values" || at === undefined) return unexpected(target, verb, reply)
+    let k = 0
+    for (const value of reply.values) {
+      // The decoder took only keys this line asked, in its order: the value's key is the same string.
+      while (k < keys.length && keys[k] !== value.key) k++
+      if (k === keys.length) return unexpected(target, verb, reply)
+      const decoded = decode(view.serializer, asked[at[k]!]!, value)
+      if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+      hits[at[k++]!] = build(value, decoded.success)
+    }
   }
-  return Effect.succeed(ordered)
+  for (let i = 0; i < asked.length; i++) {
+    const hit = hits[i]!
+    if (hit !== MISS) found.set(asked[i]!, hit)
+  }
+  return Effect.succeed(found)
 }
 
 /** A multi-get: one request per server and line, all at once; any failure fails the call. */
