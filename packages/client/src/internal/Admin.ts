@@ -8,8 +8,8 @@ import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Effect from "effect/Effect"
 import type { AdminError, MemcacheShape, ServerOptions, StatValue } from "../Memcache.ts"
-import { MemcacheClientError, MemcacheIllegalInputError, type MemcacheProtocolError } from "../MemcacheError.ts"
-import { send, unexpected } from "./Call.ts"
+import { MemcacheClientError, MemcacheIllegalInputError } from "../MemcacheError.ts"
+import { sendKnown } from "./Call.ts"
 import { check, isRefused, type Settings, timeoutOf, toMillis } from "./Settings.ts"
 import type { Target } from "./Transport.ts"
 
@@ -63,13 +63,7 @@ const toServer = <X, E>(
 ): Effect.Effect<X, E | AdminError | MemcacheIllegalInputError> => {
   const checked = check(settings, name, command)
   if (isRefused(checked)) return Effect.fail(checked)
-  return send(
-    name,
-    target,
-    checked,
-    timeoutOf(settings, o),
-    (reply): Effect.Effect<X, E | MemcacheProtocolError> => interpret(reply) ?? unexpected(target, name, reply)
-  )
+  return sendKnown(name, target, checked, timeoutOf(settings, o), interpret)
 }
 
 /** Sends an admin command to every server (or the one named) and expects OK from each. */

@@ -79,6 +79,22 @@ export const send = <X, E>(
     target.submit(call)
   })
 
+/** {@link send}, with every reply that `interpret` does not know (it returns `undefined`) read as unexpected. */
+export const sendKnown = <X, E>(
+  name: string,
+  target: Target,
+  command: Validation.Validated,
+  timeoutMillis: number,
+  interpret: (reply: Reply.Reply | undefined) => Effect.Effect<X, E> | undefined
+): Effect.Effect<X, E | TransportError | ReplyError> =>
+  send(
+    name,
+    target,
+    command,
+    timeoutMillis,
+    (reply): Effect.Effect<X, E | MemcacheProtocolError> => interpret(reply) ?? unexpected(target, name, reply)
+  )
+
 /** The reply as it is: for callers that interpret several replies together. */
 export const succeedReply = (reply: Reply.Reply | undefined): Effect.Effect<Reply.Reply | undefined> =>
   Effect.succeed(reply)

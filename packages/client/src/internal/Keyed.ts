@@ -11,8 +11,8 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
-import { MemcacheIllegalInputError, type MemcacheProtocolError } from "../MemcacheError.ts"
-import { send, succeedReply, unexpected } from "./Call.ts"
+import { MemcacheIllegalInputError } from "../MemcacheError.ts"
+import { send, sendKnown, succeedReply } from "./Call.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -31,14 +31,7 @@ const one = <X, E>(
   Effect.suspend((): Effect.Effect<X, E | KeyError> => {
     const checked = check(settings, name, command)
     if (isRefused(checked)) return Effect.fail(checked)
-    const target = targetOf(settings, key, o)
-    return send(
-      name,
-      target,
-      checked,
-      timeoutOf(settings, o),
-      (reply): Effect.Effect<X, E | MemcacheProtocolError> => interpret(reply) ?? unexpected(target, name, reply)
-    )
+    return sendKnown(name, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
   })
 
 /** `true` for `ok` (or noreply), `false` for NOT_FOUND. */
