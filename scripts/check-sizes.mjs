@@ -44,9 +44,11 @@ const linesOfCode = (text) => {
 }
 
 // A method starts on a line indented like a class member (two spaces, as Biome formats) that names it and opens
-// its parameter list, and opens its body on that line or, with its parameters on lines of their own, on the
-// line that closes them (a call with a literal first argument is not one); it ends at the next line that is only a closing brace at that indentation.
-const METHOD_START = /^ {2}(?:(?:private|protected|public|static|async|override|get|set) )*[A-Za-z_$][\w$]*(?:<[^>]*>)?\((?:[\w$.{[)]|$)/
+// its parameter list (a call with a literal first argument is not one), and opens its body on that line or, with
+// its parameters on lines of their own, on the line that closes them; it ends at the next line that is only a
+// closing brace at that indentation.
+const METHOD_START =
+  /^ {2}(?:(?:private|protected|public|static|async|override|get|set) )*[A-Za-z_$][\w$]*(?:<[^>]*>)?\((?:[\w$.{[)]|$)/
 
 const bodyStart = (lines, i) => {
   if (lines[i].endsWith("{")) return i
@@ -83,10 +85,12 @@ const allMethods = counts
   .sort((a, b) => b.length - a.length)
 
 for (const { path, code } of counts.slice(0, 5)) console.log(`${String(code).padStart(5)}  ${path}`)
-for (const { where, name, length } of allMethods.slice(0, 3)) console.log(`${String(length).padStart(5)}  ${where} ${name}`)
+for (const { where, name, length } of allMethods.slice(0, 3))
+  console.log(`${String(length).padStart(5)}  ${where} ${name}`)
 const over = counts.filter((c) => c.code > MAX)
 for (const { path, code } of over) console.error(`${path}: ${code} lines of code, more than ${MAX}`)
 const long = allMethods.filter((m) => m.length > MAX_METHOD)
-for (const { where, name, length } of long) console.error(`${where}: method ${name} has ${length} lines, more than ${MAX_METHOD}`)
+for (const { where, name, length } of long)
+  console.error(`${where}: method ${name} has ${length} lines, more than ${MAX_METHOD}`)
 if (over.length > 0 || long.length > 0) process.exit(1)
 console.log(`${counts.length} modules, none over ${MAX} lines of code; no method over ${MAX_METHOD} lines`)
