@@ -7,6 +7,9 @@
  * {@link MemcacheProtocolError}), `MemcacheUnexpectedCloseError` and `MemcacheIllegalInputError`, plus the
  * timeouts, connection and serialization failures pymemcache leaves to the socket layer.
  *
+ * {@link isTransportError}, {@link isReplyError} and {@link isMemcacheError} tell the groups apart, for
+ * `Effect.catchIf`: ignoring a cache outage is `Effect.catchIf(MemcacheError.isTransportError, ...)`.
+ *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
@@ -344,3 +347,83 @@ export const MemcacheErrorSchema = Schema.Union([
   MemcacheConnectionError,
   MemcacheSerializationError
 ])
+
+/** Each union's tags, checked against the union by the compiler: a class added to a union must be added here. */
+const transportTags: { readonly [Tag in TransportError["_tag"]]: true } = {
+  MemcacheTimeoutError: true,
+  MemcacheConnectionError: true,
+  MemcacheUnexpectedCloseError: true,
+  MemcacheProtocolError: true
+}
+
+const replyTags: { readonly [Tag in ReplyError["_tag"]]: true } = {
+  MemcacheUnknownCommandError: true,
+  MemcacheClientError: true,
+  MemcacheServerError: true
+}
+
+const allTags: { readonly [Tag in MemcacheError["_tag"]]: true } = {
+  ...transportTags,
+  ...replyTags,
+  MemcacheIllegalInputError: true,
+  MemcacheSerializationError: true
+}
+
+const hasTagIn = (tags: object, u: unknown): boolean =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" && Object.hasOwn(tags, u._tag)
+
+/**
+ * Whether a failure is a {@link TransportError}: the server could not be reached or did not answer properly (a
+ * timeout, a refused, reset or closed connection, an unparseable reply). These are the failures of a cache outage,
+ * the only ones the `retry` option retries; a refused input, an error reply and a serialization failure are not.
+ * Matches by `_tag`, as `Effect.catchTag` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memcache, MemcacheError } from "@effect-memcache/client"
+ * // A write that a cache outage does not fail; a bad key or an unserializable value still does.
+ * const remember = (key: string, value: string) =>
+ *   Memcache.Memcache.use((m) => m.set(key, value)).pipe(
+ *     Effect.catchIf(MemcacheError.isTransportError, () => Effect.void)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTransportError = (u: unknown): u is TransportError => hasTagIn(transportTags, u)
+
+/**
+ * Whether a failure is a {@link ReplyError}: the server answered `ERROR`, `CLIENT_ERROR` or `SERVER_ERROR`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memcache, MemcacheError } from "@effect-memcache/client"
+ * const views = Memcache.Memcache.use((m) => m.incr("views", 1)).pipe(
+ *   Effect.catchIf(MemcacheError.isReplyError, (e) => Effect.logWarning(e.text))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isReplyError = (u: unknown): u is ReplyError => hasTagIn(replyTags, u)
+
+/**
+ * Whether a value is one of the errors of this package ({@link MemcacheError}), for example in a failure
+ * channel shared with other errors.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MemcacheError } from "@effect-memcache/client"
+ * const program = (work: Effect.Effect<string, MemcacheError.MemcacheError | Error>) =>
+ *   work.pipe(Effect.catchIf(MemcacheError.isMemcacheError, (e) => Effect.succeed(e._tag)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isMemcacheError = (u: unknown): u is MemcacheError => hasTagIn(allTags, u)

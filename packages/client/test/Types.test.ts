@@ -8,11 +8,11 @@ import {
   type Memcache,
   MemcacheClient,
   MemcacheCluster,
-  type MemcacheError,
+  MemcacheError,
   MemcacheMemory,
   Serializer
 } from "@effect-memcache/client"
-import type { Config, Effect, Layer, Option } from "effect"
+import { type Config, Effect, type Layer, type Option } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 
 type Shape = Memcache.MemcacheShape<Memcache.Value>
@@ -194,6 +194,36 @@ describe("a typed view's types (withSerializer(Serializer.string))", () => {
     expectTypeOf<Outcome<Text["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
     expectTypeOf<Outcome<Text["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+  })
+})
+
+describe("the MemcacheError predicates' types", () => {
+  it("each narrows a MemcacheError to its group, and its else branch to the rest", () => {
+    const narrow = (e: MemcacheError.MemcacheError) => {
+      if (MemcacheError.isTransportError(e)) expectTypeOf(e).toEqualTypeOf<Transport>()
+      else expectTypeOf(e).toEqualTypeOf<Input | ErrorReply | Serialization>()
+      if (MemcacheError.isReplyError(e)) expectTypeOf(e).toEqualTypeOf<ErrorReply>()
+      else expectTypeOf(e).toEqualTypeOf<Input | Transport | Serialization>()
+    }
+    const fromUnknown = (u: unknown) => {
+      if (MemcacheError.isMemcacheError(u)) expectTypeOf(u).toEqualTypeOf<ValueFailure>()
+    }
+    expectTypeOf(narrow).toBeFunction()
+    expectTypeOf(fromUnknown).toBeFunction()
+  })
+
+  it("Effect.catchIf with a predicate removes its group from the failure channel", () => {
+    const ignoreOutage = (m: Shape) =>
+      m.set("k", "v").pipe(Effect.catchIf(MemcacheError.isTransportError, () => Effect.void))
+    const readOrNone = (m: Text) =>
+      m.get("k").pipe(Effect.catchIf(MemcacheError.isTransportError, () => Effect.succeedNone))
+    const ignoreReply = (m: Shape) => m.incr("k", 1).pipe(Effect.catchIf(MemcacheError.isReplyError, () => Effect.void))
+    const mixed = (work: Effect.Effect<string, MemcacheError.MemcacheError | Error>) =>
+      work.pipe(Effect.catchIf(MemcacheError.isMemcacheError, (e) => Effect.succeed(e._tag)))
+    expectTypeOf<Effect.Error<ReturnType<typeof ignoreOutage>>>().toEqualTypeOf<Input | ErrorReply | Serialization>()
+    expectTypeOf<Effect.Error<ReturnType<typeof readOrNone>>>().toEqualTypeOf<Input | ErrorReply | Serialization>()
+    expectTypeOf<Effect.Error<ReturnType<typeof ignoreReply>>>().toEqualTypeOf<Input | Transport>()
+    expectTypeOf<Outcome<typeof mixed>>().toEqualTypeOf<Pinned<string, Error>>()
   })
 })
 

@@ -134,22 +134,6 @@ const interpretReply = <X, E>(
   return error === undefined ? interpret(reply, target, name) : Effect.fail(error)
 }
 
-const TRANSPORT_TAGS = new Set([
-  "MemcacheTimeoutError",
-  "MemcacheConnectionError",
-  "MemcacheUnexpectedCloseError",
-  "MemcacheProtocolError"
-])
-
-/** Whether a failure is a transport failure (what `retry` retries). */
-export const isTransport = (e: unknown): e is TransportError =>
-  typeof e === "object" && e !== null && "_tag" in e && TRANSPORT_TAGS.has(String(e._tag))
-
-const REPLY_ERROR_TAGS = new Set(["MemcacheUnknownCommandError", "MemcacheClientError", "MemcacheServerError"])
-
-/** Whether a failure is an error reply. */
-export const isReplyError = (e: { readonly _tag: string }): boolean => REPLY_ERROR_TAGS.has(e._tag)
-
 /** One command of a call that goes to several servers (or several lines) at once. */
 export interface Part {
   readonly target: Target

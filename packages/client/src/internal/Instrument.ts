@@ -9,8 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
-import type { TransportError } from "../MemcacheError.ts"
-import { isTransport } from "./Call.ts"
+import { isTransportError, type TransportError } from "../MemcacheError.ts"
 
 /**
  * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
@@ -109,7 +108,7 @@ export class Instrument {
     // stepped (its taps and logs run) for a reply error that is never retried.
     const attempt: Effect.Effect<Effect.Effect<X, E>, E & TransportError> = Effect.matchEffect(effect, {
       onSuccess: (x) => Effect.succeed(Effect.succeed(x)),
-      onFailure: (e) => (isTransport(e) ? Effect.fail(e) : Effect.succeed(Effect.fail(e)))
+      onFailure: (e) => (isTransportError(e) ? Effect.fail(e) : Effect.succeed(Effect.fail(e)))
     })
     return Effect.flatten(Effect.retry(attempt, schedule))
   }

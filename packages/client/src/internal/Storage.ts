@@ -11,12 +11,13 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type { CasResult, MemcacheShape, StoreOptions, ValueError } from "../Memcache.ts"
 import {
+  isReplyError,
   type MemcacheIllegalInputError,
   type MemcacheProtocolError,
   MemcacheSerializationError
 } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
-import { type Interpret, isReplyError, send, succeedReply, unexpected } from "./Call.ts"
+import { type Interpret, send, succeedReply, unexpected } from "./Call.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
