@@ -79,12 +79,38 @@ export interface NoreplyOptions extends CallOptions {
 }
 
 /**
+ * How long an item lives, as every call that sets it takes it: a `ttl` (an Effect `Duration.Input`: a bare
+ * number is milliseconds, so pymemcache's `expire=60` is `"60 seconds"`), or `{ exptime }`, memcached's raw
+ * exptime in seconds.
+ *
+ * - A ttl is rounded up to whole seconds (`"200 millis"` lives one second); `0` and `Infinity` never expire;
+ *   a negative one (`-Infinity` too) expires at once; more than 30 days is sent as an absolute unix time,
+ *   computed from Effect's `Clock` (the server's rule). `NaN`, a time past January 2038 and anything that is
+ *   not a duration fail with a `MemcacheIllegalInputError` whose `field` is `"ttl"`.
+ * - An exptime is sent as given: `0` never, up to 2592000 (30 days) seconds from now, larger an absolute unix
+ *   time (one in the past expires at once), negative expired at once. It must be an integer in
+ *   `[-2^31, 2^31)`, else a `MemcacheIllegalInputError` whose `field` is `"exptime"`.
+ *
+ * @example
+ * ```ts
+ * import type { Memcache } from "@effect-memcache/client"
+ * const inAMinute: Memcache.Expiry = "1 minute"
+ * const newYear: Memcache.Expiry = { exptime: 1798761600 } // 2027-01-01T00:00:00Z
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Expiry = Duration.Input | { readonly exptime: number }
+
+/**
  * Options of the storage calls.
  *
  * @example
  * ```ts
  * import type { Memcache } from "@effect-memcache/client"
  * const o: Memcache.StoreOptions = { ttl: "10 minutes" }
+ * const pymemcacheExpire60: Memcache.StoreOptions = { exptime: 60 }
  * ```
  *
  * @since 0.1.0
@@ -92,12 +118,15 @@ export interface NoreplyOptions extends CallOptions {
  */
 export interface StoreOptions extends NoreplyOptions {
   /**
-   * How long the item lives. Rounded up to whole seconds; zero or infinite means it never expires; more than 30
-   * days is sent as an absolute unix time (the server's rule), computed from Effect's `Clock`. A bare number is
-   * milliseconds, as everywhere in Effect.
+   * How long the item lives, a `Duration.Input`: a bare number is milliseconds, as everywhere in Effect. Rounded
+   * up to whole seconds; `0` or `Infinity` never expires; negative expires at once; see {@link Expiry}. Default:
+   * never expires.
    */
   readonly ttl?: Duration.Input | undefined
-  /** The raw memcached exptime instead of `ttl` (seconds up to 30 days, else an absolute unix time). */
+  /**
+   * The raw memcached exptime instead of `ttl` (seconds up to 30 days, else an absolute unix time; see
+   * {@link Expiry}). Giving both is refused.
+   */
   readonly exptime?: number | undefined
   /** Overrides the flags the serializer chose (as pymemcache's `flags` argument). */
   readonly flags?: number | undefined
@@ -299,11 +328,12 @@ export interface MemcacheShape<A> {
     keys: Iterable<string>,
     options?: CallOptions
   ) => Effect.Effect<PartialHits<WithCas<A>>, MemcacheIllegalInputError>
-  /** Get and touch: returns the value and sets a new `ttl`. */
-  readonly gat: (key: string, ttl: Duration.Input, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
+  /** Get and touch: returns the value and sets a new expiry (a ttl or `{ exptime }`, see {@link Expiry}). */
+  readonly gat: (key: string, ttl: Expiry, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
+  /** `gat` with the CAS unique. */
   readonly gats: (
     key: string,
-    ttl: Duration.Input,
+    ttl: Expiry,
     options?: CallOptions
   ) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
   /** `true` when stored (always `true` with noreply). */
@@ -352,8 +382,11 @@ export interface MemcacheShape<A> {
     delta: bigint | number,
     options?: NoreplyOptions
   ) => Effect.Effect<Option.Option<bigint>, KeyError>
-  /** `true` when touched, `false` when not found (always `true` with noreply). */
-  readonly touch: (key: string, ttl: Duration.Input, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
+  /**
+   * Sets a new expiry (a ttl or `{ exptime }`, see {@link Expiry}): `true` when touched, `false` when not found
+   * (always `true` with noreply).
+   */
+  readonly touch: (key: string, ttl: Expiry, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
   /** `stats [args...]`, parsed (see {@link StatValue}); `ITEM`/`PREFIX` lines of sub-commands are kept whole. */
   readonly stats: (
     args?: ReadonlyArray<string>,

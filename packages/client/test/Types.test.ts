@@ -12,7 +12,7 @@ import {
   MemcacheMemory,
   Serializer
 } from "@effect-memcache/client"
-import { type Config, Effect, type Layer, type Option } from "effect"
+import { type Config, type Duration, Effect, type Layer, type Option } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 
 type Shape = Memcache.MemcacheShape<Memcache.Value>
@@ -127,6 +127,15 @@ describe("the service's types", () => {
     expectTypeOf<Outcome<Shape["incr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
     expectTypeOf<Outcome<Shape["decr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
     expectTypeOf<Outcome<Shape["touch"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+  })
+
+  it("expiry: touch, gat and gats take a ttl or { exptime }; store options take ttl and exptime", () => {
+    expectTypeOf<Memcache.Expiry>().toEqualTypeOf<Duration.Input | { readonly exptime: number }>()
+    expectTypeOf<Parameters<Shape["touch"]>[1]>().toEqualTypeOf<Memcache.Expiry>()
+    expectTypeOf<Parameters<Shape["gat"]>[1]>().toEqualTypeOf<Memcache.Expiry>()
+    expectTypeOf<Parameters<Shape["gats"]>[1]>().toEqualTypeOf<Memcache.Expiry>()
+    expectTypeOf<Memcache.StoreOptions["ttl"]>().toEqualTypeOf<Duration.Input | undefined>()
+    expectTypeOf<Memcache.StoreOptions["exptime"]>().toEqualTypeOf<number | undefined>()
   })
 
   it("partial writes: the failures as data; refused input (and, for setManyPartial, serialization) fails", () => {

@@ -19,6 +19,7 @@ export type InputField =
   | "keys"
   | "flags"
   | "exptime"
+  | "ttl"
   | "cas"
   | "delta"
   | "initial"

@@ -7,10 +7,9 @@
 import type * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import type * as Validation from "@effect-memcache/protocol/Validation"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
+import type { Expiry, KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
 import { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import { send, sendKnown, succeedReply } from "./Call.ts"
 import { writeEach } from "./Partial.ts"
@@ -124,8 +123,8 @@ const arithmetic = (
   return settings.instrument.around(verb, false, one(settings, verb, key, o, command, counted))
 }
 
-const touch = (settings: Settings, key: string, ttl: Duration.Input, o: NoreplyOptions | undefined) => {
-  const run = Effect.flatMap(Ttl.exptimeOf(ttl), (exptime) => {
+const touch = (settings: Settings, key: string, ttl: Expiry, o: NoreplyOptions | undefined) => {
+  const run = Effect.flatMap(Ttl.resolve("touch", Ttl.ofExpiry("touch", ttl)), (exptime) => {
     const noreply = o?.noreply ?? settings.defaultNoreply
     const command: Command.Touch = { _tag: "Touch", key: settings.prefix + key, exptime, noreply }
     return one(settings, "touch", key, o, command, touched)

@@ -17,8 +17,6 @@ const ITEM_HEADER = 59
 /** Non-zero client flags take 4 more bytes in the item. */
 const FLAGS_SIZE = 4
 const DEFAULT_MAXBYTES = 64 * 1024 * 1024
-/** A stored item's `expiresAt` that is already in the past, whatever the clock says. */
-const EXPIRED = -1
 
 const TOO_LARGE: Reply.ServerErrorReply = { _tag: "ServerError", text: "object too large for cache" }
 const OUT_OF_MEMORY: Reply.ServerErrorReply = { _tag: "ServerError", text: "out of memory storing object" }
@@ -95,9 +93,7 @@ export class MemoryStore {
 
   /** The server's `realtime()`: 0 never, 1..30 days relative, larger absolute, negative already expired. */
   expiresAt(exptime: number, now: number): number {
-    if (exptime === 0) return 0
-    if (exptime < 0) return EXPIRED
-    return exptime <= Exptime.RELATIVE_MAX ? now + exptime : exptime
+    return Exptime.expiresAt(exptime, now)
   }
 
   /** The live item under `key`, reclaiming it when expired or flushed (and counting that for fetches). */
@@ -270,6 +266,6 @@ export class MemoryStore {
       this.oldestLive = undefined
       return
     }
-    this.oldestLive = (delay <= Exptime.RELATIVE_MAX ? now + delay : delay) - 1
+    this.oldestLive = Exptime.expiresAt(delay, now) - 1
   }
 }

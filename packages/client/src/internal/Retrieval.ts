@@ -7,11 +7,10 @@
 import type * as Command from "@effect-memcache/protocol/Command"
 import * as Key from "@effect-memcache/protocol/Key"
 import type * as Reply from "@effect-memcache/protocol/Reply"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
-import type { CallOptions, MemcacheShape, PartialHits, ValueError, WithCas } from "../Memcache.ts"
+import type { CallOptions, Expiry, MemcacheShape, PartialHits, ValueError, WithCas } from "../Memcache.ts"
 import type { MemcacheIllegalInputError, MemcacheSerializationError } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
 import { illegal, send, succeedReply, unexpected } from "./Call.ts"
@@ -92,7 +91,7 @@ const touchOne = <A, X>(
   view: View<A>,
   verb: "get" | "gets" | "gat" | "gats",
   key: string,
-  ttl: Duration.Input | undefined,
+  ttl: Expiry | undefined,
   o: CallOptions | undefined,
   build: Build<A, X>
 ): Effect.Effect<Option.Option<X>, ValueError> => {
@@ -102,7 +101,7 @@ const touchOne = <A, X>(
     verb === "get" || verb === "gets"
       ? { _tag: "Get", verb, keys: [full] }
       : { _tag: "Gat", verb, exptime, keys: [full] }
-  const run = Effect.flatMap(ttl === undefined ? Effect.succeed(0) : Ttl.exptimeOf(ttl), (exptime) => {
+  const run = Effect.flatMap(Ttl.resolve(verb, ttl === undefined ? 0 : Ttl.ofExpiry(verb, ttl)), (exptime) => {
     const checked = check(settings, verb, command(exptime))
     if (isRefused(checked)) return Effect.fail(checked)
     const target = targetOf(settings, key, o)

@@ -106,18 +106,15 @@ const store = <A, X>(
 ): Effect.Effect<X, ValueError> => {
   const { settings } = view
   const { instrument, single } = settings
-  const exptime = Ttl.ofStoreOptions(o)
-  if (exptime === undefined || single === undefined) {
-    // Beyond 30 days (the Clock is read when the call runs), or a cluster (routed when the call runs).
-    const run = Effect.flatMap(
-      exptime === undefined ? Ttl.exptimeOf(o!.ttl!) : Effect.succeed(exptime),
-      (exptime): Effect.Effect<X, ValueError> => {
-        const checked = commandOf(view, verb, key, value, o, cas, exptime)
-        return isRefusal(checked)
-          ? Effect.fail(checked)
-          : send(verb, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
-      }
-    )
+  const exptime = Ttl.ofStoreOptions(verb, o)
+  if (typeof exptime !== "number" || single === undefined) {
+    // Beyond 30 days (the Clock is read when the call runs), refused, or a cluster (routed when the call runs).
+    const run = Effect.flatMap(Ttl.resolve(verb, exptime), (exptime): Effect.Effect<X, ValueError> => {
+      const checked = commandOf(view, verb, key, value, o, cas, exptime)
+      return isRefusal(checked)
+        ? Effect.fail(checked)
+        : send(verb, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
+    })
     return instrument.around(verb, safe, run)
   }
   const checked = commandOf(view, verb, key, value, o, cas, exptime)
@@ -134,10 +131,7 @@ const setCommands = <A>(
   o: StoreOptions | undefined
 ): Effect.Effect<Array<[string, Validation.Validated]>, Refusal> =>
   Effect.flatMap(
-    Effect.suspend(() => {
-      const exptime = Ttl.ofStoreOptions(o)
-      return exptime === undefined ? Ttl.exptimeOf(o!.ttl!) : Effect.succeed(exptime)
-    }),
+    Effect.suspend(() => Ttl.resolve("setMany", Ttl.ofStoreOptions("setMany", o))),
     (exptime): Effect.Effect<Array<[string, Validation.Validated]>, Refusal> => {
       const commands: Array<[string, Validation.Validated]> = []
       for (const [key, value] of list) {

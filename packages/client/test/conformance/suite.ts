@@ -3,6 +3,7 @@
  * in-memory layer must both pass. Any difference between the two is a bug in the in-memory server.
  */
 import { commands } from "./commands.ts"
+import { expiry } from "./expiry.ts"
 import type { Subject } from "./Subject.ts"
 import { timing } from "./timing.ts"
 
@@ -11,5 +12,6 @@ export type { Subject, TestContext } from "./Subject.ts"
 /** Registers every conformance test for `subject`, in order (flushes last: they clear the whole server). */
 export const conformance = (subject: Subject): void => {
   commands(subject)
+  expiry(subject)
   timing(subject)
 }
