@@ -41,7 +41,11 @@ export interface ConnectionOptions {
   readonly noDelay?: boolean | undefined
   /** TCP keep-alive. Default `true`. */
   readonly keepAlive?: boolean | undefined
-  /** TLS (`memcached -Z`): `true` for the system's CAs, or node:tls options (`ca`, `servername`, ...). Default off. */
+  /**
+   * TLS (`memcached -Z`): `true` for the system's CAs, or node:tls options (`ca`, `servername`, ...). Default off,
+   * except for a server written `memcaches://host:port`, which is reached over TLS (with these options when given;
+   * `tls: false` with such an address is refused).
+   */
   readonly tls?: boolean | Tls.ConnectionOptions | undefined
   /** ASCII authentication (`memcached -Y`). Both or neither. */
   readonly username?: string | undefined
@@ -70,7 +74,11 @@ export interface ConnectionOptions {
  * @category models
  */
 export interface Options extends ConnectionOptions, Memcache.SurfaceOptions {
-  /** `host:port`, `[::1]:port`, `host` (port 11211) or `unix:/path`. Default `127.0.0.1:11211`. */
+  /**
+   * `host:port`, `[::1]:port`, `host` (port 11211), `memcache://host:port`, `memcaches://host:port` (TLS) or
+   * `unix:/path`. Default `127.0.0.1:11211`. Anything else (whitespace inside it, another scheme, a path) fails the
+   * layer with a `MemcacheIllegalInputError` that says what to write.
+   */
   readonly server?: string | undefined
 }
 

@@ -48,7 +48,10 @@ import { MemcacheIllegalInputError, type TransportError } from "./MemcacheError.
  * @category models
  */
 export interface ServerSpec {
-  /** `host:port`, `[::1]:port`, `host` (port 11211) or `unix:/path`. */
+  /**
+   * `host:port`, `[::1]:port`, `host` (port 11211), `memcache://host:port`, `memcaches://host:port` (TLS) or
+   * `unix:/path`. The scheme does not change where keys go: `memcache://h:1` is hashed as `h:1`.
+   */
   readonly address: string
   /** The relative weight, a positive integer; only weighted schemes (ketama) take one. Default 1. */
   readonly weight?: number | undefined

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type * as Tls from "node:tls"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Memcache from "../Memcache.ts"
@@ -32,6 +33,25 @@ export const defaultReconnect: Schedule.Schedule<unknown, ConnectFailure> = Sche
 
 const refuse = (field: string, reason: string) => new MemcacheIllegalInputError({ command: "layer", field, reason })
 
+/**
+ * A server's TLS: the layer's `tls` option, and for a `memcaches://` address TLS whatever that option says (its
+ * node:tls options when it gives some); or why not (`tls: false` and `memcaches://` contradict each other).
+ */
+const tlsOf = (
+  tls: ConnectionOptions["tls"],
+  address: Address.ServerAddress
+): Tls.ConnectionOptions | undefined | MemcacheIllegalInputError => {
+  const options = tls === undefined || tls === false ? undefined : tls === true ? {} : tls
+  if (address._tag !== "Tcp" || !address.tls || options !== undefined) return options
+  if (tls === false) {
+    return refuse(
+      "tls",
+      `memcaches://${address.name} asks for TLS, but the layer's tls option is false: drop tls: false, or write ${address.name}`
+    )
+  }
+  return {}
+}
+
 /** Opens (lazily) the connections to one server; the layer's scope closes them. */
 export const make = Effect.fnUntraced(function* (
   server: string,
@@ -43,6 +63,8 @@ export const make = Effect.fnUntraced(function* (
   if ((options.username === undefined) !== (options.password === undefined)) {
     return yield* refuse("username", "username and password go together")
   }
+  const tls = tlsOf(options.tls, address)
+  if (tls instanceof MemcacheIllegalInputError) return yield* tls
   const itemSizeMax = options.itemSizeMax ?? Memcache.defaults.itemSizeMax
   const instance = new Server(
     address,
@@ -51,7 +73,7 @@ export const make = Effect.fnUntraced(function* (
         options.connectTimeout === undefined ? defaults.connectTimeoutMillis : toMillis(options.connectTimeout),
       noDelay: options.noDelay ?? defaults.noDelay,
       keepAlive: options.keepAlive ?? defaults.keepAlive,
-      tls: options.tls === undefined || options.tls === false ? undefined : options.tls === true ? {} : options.tls,
+      tls,
       maxInFlight: Math.max(1, options.maxInFlight ?? defaults.maxInFlight),
       // A reply can hold a value up to the server's item size; the decoder refuses anything larger.
       maxValueLength: itemSizeMax + 1024,
