@@ -25,6 +25,7 @@ import type * as Schedule from "effect/Schedule"
 import type { Node } from "../Distribution.ts"
 import { MemcacheConnectionError, type TransportError } from "../MemcacheError.ts"
 import type { Background } from "./Background.ts"
+import { millis, withoutServer } from "./LogText.ts"
 import { ScheduleDelays } from "./ScheduleDelays.ts"
 import { CallbackRequest, type Outcome, Request, type Target } from "./Transport.ts"
 
@@ -194,7 +195,7 @@ export class ClusterMember {
     }
     this.onChange()
     this.background.warn(
-      `memcache cluster: ${this.inner.name} failed (${error.message}); its calls fail fast, retrying in ${this.options.retryTimeoutMillis} ms`
+      `memcache cluster: ${this.inner.name} failed: ${withoutServer(error, this.inner.name)}; its calls fail fast, retrying in ${millis(this.options.retryTimeoutMillis)}`
     )
   }
 
@@ -205,7 +206,7 @@ export class ClusterMember {
     this.health = { _tag: "Dead", retryAt: now + delay, last: error }
     this.onChange()
     this.background.warn(
-      `memcache cluster: ${this.inner.name} marked dead (${error.message}); next probe in ${Math.round(delay)} ms`
+      `memcache cluster: ${this.inner.name} marked dead: ${withoutServer(error, this.inner.name)}; next probe in ${millis(delay)}`
     )
   }
 
@@ -219,7 +220,7 @@ export class ClusterMember {
   private downError(health: Exclude<Health, { _tag: "Up" }>, now: number): MemcacheConnectionError {
     const when = this.probing
       ? "a probe is checking whether it is back"
-      : `next probe in ${Math.max(0, health.retryAt - now)} ms`
+      : `next probe in ${millis(Math.max(0, health.retryAt - now))}`
     const state =
       health._tag === "Dead"
         ? "marked dead"
@@ -227,7 +228,7 @@ export class ClusterMember {
     return new MemcacheConnectionError({
       server: this.inner.name,
       reason: "down",
-      detail: `${state} after: ${health.last.message}; ${when}`
+      detail: `${state} after: ${withoutServer(health.last, this.inner.name)}; ${when}`
     })
   }
 }

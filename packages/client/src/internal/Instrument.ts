@@ -114,16 +114,20 @@ export class Instrument {
   }
 
   /** `ignoreErrors`: a failed read is a miss (logged), except a refused input. */
-  orMiss<X, E extends { readonly _tag: string }>(
+  orMiss<X, E extends { readonly _tag: string; readonly message: string }>(
     name: string,
     miss: X,
     effect: Effect.Effect<X, E>
   ): Effect.Effect<X, E> {
     if (!this.options.ignoreErrors) return effect
+    // One line, naming the server once (in the error's message).
     return Effect.catch(effect, (e) =>
       e._tag === "MemcacheIllegalInputError"
         ? Effect.fail(e)
-        : Effect.as(Effect.logWarning(`memcache ${name} failed, treated as a miss (ignoreErrors)`, e), miss)
+        : Effect.as(
+            Effect.logWarning(`memcache ${name} failed, treated as a miss (ignoreErrors): ${e._tag}: ${e.message}`),
+            miss
+          )
     )
   }
 }

@@ -15,6 +15,7 @@ import type { MemcacheIllegalInputError, MemcacheSerializationError } from "../M
 import type * as Serializer from "../Serializer.ts"
 import { illegal, send, succeedReply, unexpected } from "./Call.ts"
 import { type GetPart, planGets } from "./GetPlan.ts"
+import { withoutServer } from "./LogText.ts"
 import { partialHits } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -206,7 +207,9 @@ const fetchMany = <A, X>(
   // HashClient), rather than the whole call becoming a miss.
   const partial = Effect.tap(partialOf(view, verb, asked, o, build), (r) =>
     Effect.forEach(r.failures, ([server, e]) =>
-      Effect.logWarning(`memcache ${verb} failed on ${server}, its keys treated as misses (ignoreErrors)`, e)
+      Effect.logWarning(
+        `memcache ${verb} failed on ${server}, its keys treated as misses (ignoreErrors): ${e._tag}: ${withoutServer(e, server)}`
+      )
     )
   )
   return instrument.around(

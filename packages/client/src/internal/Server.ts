@@ -18,6 +18,7 @@ import type { ServerAddress } from "./Address.ts"
 import type { Background } from "./Background.ts"
 import { open } from "./Connect.ts"
 import type { Connection, ConnectionOptions } from "./Connection.ts"
+import { millis, withoutServer } from "./LogText.ts"
 import { ScheduleDelays } from "./ScheduleDelays.ts"
 import * as Transport from "./Transport.ts"
 
@@ -112,7 +113,7 @@ export class Server {
           new MemcacheConnectionError({
             server: this.name,
             reason: "backoff",
-            detail: `waiting ${wait} ms before reconnecting after: ${this.lastFailure!.message}`
+            detail: `waiting ${millis(wait)} before reconnecting after: ${withoutServer(this.lastFailure!, this.name)}`
           })
         )
       }
@@ -165,7 +166,7 @@ export class Server {
     this.nextAttemptAt = now + delay
     if (!this.closed) {
       this.background.warn(
-        `memcache ${this.name}: connect failed (${failure.message}); next attempt in ${Math.round(delay)} ms`
+        `memcache ${this.name}: connect failed: ${withoutServer(failure, this.name)}; next attempt in ${millis(delay)}`
       )
     }
   }

@@ -63,10 +63,17 @@ const reasonOf = (error: unknown): MemcacheConnectionError["reason"] => {
   return "other"
 }
 
+/**
+ * What went wrong, without the address node:net appends to a system error's message (`connect ECONNREFUSED
+ * 127.0.0.1:11211` is `connect ECONNREFUSED`): the error already names its server.
+ */
+const detailOf = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  const syscall = "syscall" in error ? error.syscall : undefined
+  const code = "code" in error ? error.code : undefined
+  return typeof syscall === "string" && typeof code === "string" ? `${syscall} ${code}` : error.message
+}
+
 /** A socket's `error` event as the typed failure of the requests on it. */
 export const socketFailure = (server: string, error: unknown): MemcacheConnectionError =>
-  new MemcacheConnectionError({
-    server,
-    reason: reasonOf(error),
-    detail: error instanceof Error ? error.message : String(error)
-  })
+  new MemcacheConnectionError({ server, reason: reasonOf(error), detail: detailOf(error) })
