@@ -226,6 +226,29 @@ export const bytes: Serializer<Uint8Array> = {
 }
 
 /**
+ * Items exactly as stored: a value is the item's bytes and client flags ({@link Serialized}), read whatever the
+ * flags and written with the flags it carries (any unsigned 32-bit integer; others are refused before sending).
+ * The array is neither copied on write nor on read. Use it to read or copy items other clients wrote, or whose
+ * flags a typed serializer refuses: `client.withSerializer(Serializer.raw)`.
+ *
+ * A call's `flags` option, when given, still overrides the flags of the value written.
+ *
+ * @example
+ * ```ts
+ * import { Serializer } from "@effect-memcache/client"
+ * Serializer.raw.serialize("k", { bytes: Uint8Array.of(1), flags: 2 ** 31 }) // Result.succeed(that item)
+ * Serializer.raw.deserialize("k", Uint8Array.of(104, 105), 8) // Result.succeed({ bytes: [104, 105], flags: 8 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category serializers
+ */
+export const raw: Serializer<Serialized> = {
+  serialize: (_key, item) => Result.succeed(item),
+  deserialize: (_key, bytes, flags) => Result.succeed({ bytes, flags })
+}
+
+/**
  * Text as UTF-8, written with flags 16 (pymemcache's `FLAG_TEXT`). Reads flags 16 and also 0, which is what
  * clients that store plain strings without flags (and `memcached`'s own `set` from a terminal) write.
  *

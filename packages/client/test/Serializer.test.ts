@@ -68,6 +68,27 @@ describe("Serializer.bytes", () => {
   })
 })
 
+describe("Serializer.raw", () => {
+  it.each([0, 1, 16, 2 ** 31, 2 ** 32 - 1])("writes and reads flags %i and the bytes as they are", (flags) => {
+    const bytes = Uint8Array.of(0, 255, 13, 10)
+    const item = { bytes, flags }
+    const written = ok(Serializer.raw.serialize("k", item))
+    expect(written).toEqual({ bytes, flags })
+    expect(written.bytes).toBe(bytes)
+    const read = ok(Serializer.raw.deserialize("k", bytes, flags))
+    expect(read).toEqual({ bytes, flags })
+    expect(read.bytes).toBe(bytes)
+  })
+
+  it("reads what the typed serializers write, with their flags, where Serializer.bytes refuses", () => {
+    const text = ok(Serializer.string.serialize("k", "héllo"))
+    expect(ok(Serializer.raw.deserialize("k", text.bytes, text.flags))).toEqual({ bytes: text.bytes, flags: 16 })
+    expect(err(Serializer.bytes.deserialize("k", text.bytes, text.flags)).flags).toBe(16)
+    const number = ok(Serializer.pymemcache.serialize("n", 42))
+    expect(plain(ok(Serializer.raw.deserialize("n", number.bytes, number.flags)).bytes)).toEqual(plain(utf8("42")))
+  })
+})
+
 describe("Serializer.string", () => {
   it("writes UTF-8 with flags 16", () => {
     const written = ok(Serializer.string.serialize("k", "héllo"))

@@ -236,6 +236,20 @@ describe("the MemcacheError predicates' types", () => {
   })
 })
 
+describe("the raw view's types (withSerializer(Serializer.raw))", () => {
+  const rawView = (m: Shape) => m.withSerializer(Serializer.raw)
+  type Raw = ReturnType<typeof rawView>
+  type Item = { readonly bytes: Uint8Array; readonly flags: number }
+
+  it("values are items as stored: their bytes and flags", () => {
+    expectTypeOf(Serializer.raw).toEqualTypeOf<Serializer.Serializer<Serializer.Serialized>>()
+    expectTypeOf<Serializer.Serialized>().toEqualTypeOf<Item>()
+    expectTypeOf<Raw>().toEqualTypeOf<Memcache.MemcacheShape<Item>>()
+    expectTypeOf<Raw["set"]>().parameter(1).toEqualTypeOf<Item>()
+    expectTypeOf<Outcome<Raw["get"]>>().toEqualTypeOf<Pinned<Option.Option<Item>, ValueFailure>>()
+  })
+})
+
 describe("the layers' types", () => {
   it("each provides Memcache, needs nothing, and fails only as declared", () => {
     type Provides<E> = Layer.Layer<Memcache.Memcache, E>

@@ -6,7 +6,6 @@
 import type { Memcache } from "@effect-memcache/client"
 import { Serializer } from "@effect-memcache/client"
 import type { Effect, Scope } from "effect"
-import { Result } from "effect"
 
 /** A client of the subject, with values of the default (pymemcache) serializer. */
 export type Client = Memcache.MemcacheShape<Memcache.Value>
@@ -29,16 +28,10 @@ export interface Subject {
 }
 
 /** What a raw item is: its exact bytes and client flags. */
-export interface RawItem {
-  readonly bytes: Uint8Array
-  readonly flags: number
-}
+export type RawItem = Serializer.Serialized
 
 /** Reads and writes items as they are stored (bytes and flags), to see padding, flags and exact sizes. */
-export const raw: Serializer.Serializer<RawItem> = Serializer.make(
-  (_key, item) => Result.succeed({ bytes: item.bytes, flags: item.flags }),
-  (_key, bytes, flags) => Result.succeed({ bytes: bytes.slice(), flags })
-)
+export const raw: Serializer.Serializer<RawItem> = Serializer.raw
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
