@@ -459,7 +459,12 @@ export interface SurfaceOptions {
   readonly ignoreErrors?: boolean | undefined
   /** The serializer of the service's values. Default {@link Serializer.pymemcache}. */
   readonly serializer?: Serializer.Serializer<Value> | undefined
-  /** The largest value accepted, in bytes (match the server's `-I`). Default 1048576. */
+  /**
+   * The server's item size limit (`-I`), in bytes: match the server's. Default 1048576 (the server's default). It
+   * bounds the whole item as memcached 1.6.18 counts it, so the largest value is `itemSizeMax - 59 - keyBytes`
+   * (key prefix included), 4 bytes less when the flags are not 0 (`Validation.maxValueSize`); a larger one fails
+   * with `MemcacheIllegalInputError` before it is sent (with noreply the server's refusal would go unseen).
+   */
   readonly itemSizeMax?: number | undefined
   /** How long a call waits for its reply. Default 2 seconds. A timeout retires the connection. */
   readonly timeout?: Duration.Input | undefined

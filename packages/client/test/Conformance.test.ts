@@ -20,7 +20,7 @@ describe("conformance: memcached 1.6.18", () => {
         body({
           client: (options) => Effect.orDie(MemcacheClient.make({ ...options, server: server().address })),
           smallClient: (options) =>
-            Effect.orDie(MemcacheClient.make({ ...options, server: small().address, itemSizeMax: 1024 })),
+            Effect.orDie(MemcacheClient.make({ itemSizeMax: 1024, ...options, server: small().address })),
           passTime: (seconds) => Effect.sleep(seconds * 1000)
         })
       )
@@ -40,7 +40,7 @@ describe("conformance: MemcacheMemory", () => {
           const smallServer = yield* MemcacheMemory.makeServer({ itemSizeMax: 1024 })
           yield* body({
             client: (options) => MemcacheMemory.make({ ...options, server }),
-            smallClient: (options) => MemcacheMemory.make({ ...options, server: smallServer, itemSizeMax: 1024 }),
+            smallClient: (options) => MemcacheMemory.make({ itemSizeMax: 1024, ...options, server: smallServer }),
             passTime: (seconds) => TestClock.adjust(seconds * 1000)
           })
         })

@@ -298,6 +298,7 @@ describe("options", () => {
       const proxy = yield* proxyTo(server())
       yield* Effect.gen(function* () {
         const m = yield* Memcache.Memcache
+        // itemSizeMax bounds the whole item: 59 bytes and the 4-byte key "is:a" besides a value of at most 1000.
         const error = yield* Effect.flip(m.set("is:a", new Uint8Array(1001)))
         expect(error._tag).toBe("MemcacheIllegalInputError")
         expect(error.message).toContain("1001")
@@ -313,7 +314,7 @@ describe("options", () => {
         expect(proxy.acceptedConnections).toBe(0)
         expect(yield* m.set("is:a", new Uint8Array(1000), { noreply: false })).toBe(true)
         expect(yield* rawGet(server(), "is:ok")).toBe("END\r\n")
-      }).pipe(provide({ server: proxy.address, itemSizeMax: 1000 }))
+      }).pipe(provide({ server: proxy.address, itemSizeMax: 1000 + 59 + 4 }))
     })
   )
 

@@ -26,8 +26,11 @@ import * as Meta from "./Meta.ts"
  */
 export interface Limits {
   /**
-   * The largest value, in bytes (default 1048576, the server's default `-I`). The server counts the whole item
-   * (about 60 bytes of header plus the key), so values close to the limit can still be refused by the server.
+   * The server's item size limit (`-I`, item_size_max), in bytes. Default {@link DEFAULT_ITEM_SIZE_MAX} (1048576,
+   * the server's default). As memcached 1.6.18 does, it bounds the whole item ({@link itemSize}), not the value
+   * alone: the largest value is {@link maxValueSize} (`itemSizeMax - 59 - keyBytes`, 4 bytes less when the flags
+   * are not 0), and a value one byte larger is refused before it is sent. A server started with `-C` (no CAS)
+   * stores 8 bytes more per item: pass `itemSizeMax + 8` to use them.
    */
   readonly itemSizeMax?: number
   /** Accept non-ASCII text keys (sent as UTF-8). Default `true`. */
@@ -47,6 +50,67 @@ export interface Limits {
  * @category constants
  */
 export const DEFAULT_ITEM_SIZE_MAX = 1048576
+
+/**
+ * The bytes memcached 1.6.18 counts for an item, besides its key and value: the item header (48 bytes on a
+ * 64-bit server), the key's terminating NUL (1), the value's `\r\n` (2) and the CAS unique (8, stored unless the
+ * server runs with `-C`).
+ *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-memcache/protocol"
+ * Validation.ITEM_OVERHEAD // 59
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ITEM_OVERHEAD = 59
+
+/** Non-zero client flags are stored in the item: 4 bytes more. */
+const FLAGS_BYTES = 4
+
+/**
+ * The size of an item as memcached 1.6.18 counts it against `-I` (items.c `item_make_header` and
+ * `do_item_alloc`): {@link ITEM_OVERHEAD}, the key's bytes (UTF-8, or a binary key's decoded bytes), the value's
+ * bytes, and 4 more when the client flags are not 0. The server refuses an item larger than its `-I` with
+ * `SERVER_ERROR object too large for cache`; one of exactly `-I` bytes is stored (slabs.c `slabs_clsid`: an item
+ * larger than the largest slab chunk is stored in chunks, so no other bound applies).
+ *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-memcache/protocol"
+ * Validation.itemSize(1, 1048516, 0) // 1048576: the largest item of the default -I
+ * Validation.itemSize(3, 10, 16) // 59 + 3 + 10 + 4 = 76
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const itemSize = (keyBytes: number, valueBytes: number, flags: number): number =>
+  ITEM_OVERHEAD + keyBytes + valueBytes + (flags === 0 ? 0 : FLAGS_BYTES)
+
+/**
+ * The largest value memcached 1.6.18 stores under a key of `keyBytes` bytes with these client flags:
+ * `itemSizeMax - 59 - keyBytes`, 4 less when the flags are not 0 (see {@link itemSize}). `itemSizeMax` defaults to
+ * {@link DEFAULT_ITEM_SIZE_MAX}.
+ *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-memcache/protocol"
+ * Validation.maxValueSize(1, 0) // 1048516
+ * Validation.maxValueSize(250, 1) // 1048263
+ * Validation.maxValueSize(10, 0, 2 * 1024 * 1024) // 2097083
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const maxValueSize = (keyBytes: number, flags: number, itemSizeMax: number = DEFAULT_ITEM_SIZE_MAX): number =>
+  itemSizeMax - itemSize(keyBytes, 0, flags)
+
+/** The most {@link itemSize} adds to a value: the longest key (250 bytes) and non-zero flags. */
+const MOST_OVERHEAD = ITEM_OVERHEAD + Key.MAX_LENGTH + FLAGS_BYTES
 
 /**
  * The longest command line (with its `\r\n`) the server reads for anything but `get`/`gets`: beyond it the
@@ -169,13 +233,26 @@ const validateExptime = (exptime: number, flag?: string): InvalidInput | undefin
   return new InvalidInput("exptime", `${flag}: ${error.reason}`)
 }
 
-const validateValue = (value: Uint8Array, limits: Limits | undefined): InvalidInput | undefined => {
+// Called after the key and flags passed. The common value is far below the limit whatever the key and flags, so
+// the key's UTF-8 length is measured only for a value within 313 bytes of the limit.
+const validateValue = (
+  value: Uint8Array,
+  key: string | Uint8Array,
+  flags: number,
+  limits: Limits | undefined
+): InvalidInput | undefined => {
   if (!(value instanceof Uint8Array)) return new InvalidInput("value", "must be a Uint8Array")
   const max = limits?.itemSizeMax ?? DEFAULT_ITEM_SIZE_MAX
-  if (value.byteLength > max) {
-    return new InvalidInput("value", `is ${value.byteLength} bytes, over the item size limit of ${max}`)
-  }
-  return undefined
+  const length = value.byteLength
+  if (length <= max - MOST_OVERHEAD) return undefined
+  const keyBytes = typeof key === "string" ? Key.byteLength(key) : key.byteLength
+  const largest = maxValueSize(keyBytes, flags, max)
+  return length > largest
+    ? new InvalidInput(
+        "value",
+        `is ${length} bytes, over the ${largest} that fit under a ${keyBytes}-byte key with flags ${flags}: memcached counts the whole item (${ITEM_OVERHEAD} bytes of header, the key, the value${flags === 0 ? "" : ", 4 bytes for the flags"}) against the item size limit of ${max}`
+      )
+    : undefined
 }
 
 const keyOptionsAscii: Key.ValidateOptions = { allowUnicode: false }
@@ -376,7 +453,7 @@ const validateMeta = (command: Meta.MetaCommand, limits: Limits | undefined): In
         optionalExptime(command.ttl, "T (ttl)") ??
         validateMode(setModeBytes, command.mode, "ms") ??
         validateOpaqueQuiet(command.opaque, command.quiet) ??
-        validateValue(command.value, limits)
+        validateValue(command.value, command.key, command.clientFlags ?? 0, limits)
       )
     case "MetaDelete":
       return (
@@ -429,13 +506,13 @@ const checks: { readonly [T in Checked["_tag"]]: Check<Extract<Checked, { readon
     validateTextKey(command.key, limits) ??
     validateFlags(command.flags) ??
     validateExptime(command.exptime) ??
-    validateValue(command.value, limits),
+    validateValue(command.value, command.key, command.flags, limits),
   Cas: (command, limits) =>
     validateTextKey(command.key, limits) ??
     validateFlags(command.flags) ??
     validateExptime(command.exptime) ??
     validateUint64(command.cas, "cas") ??
-    validateValue(command.value, limits),
+    validateValue(command.value, command.key, command.flags, limits),
   Delete: (command, limits) => validateTextKey(command.key, limits),
   Arithmetic: (command, limits) => validateTextKey(command.key, limits) ?? validateUint64(command.delta, "delta"),
   Touch: (command, limits) => validateTextKey(command.key, limits) ?? validateExptime(command.exptime),
@@ -483,8 +560,8 @@ const validateCommand = (command: Command.Command, limits?: Limits): Validated |
  * Checks every input of a command against protocol.md §8, and returns it as {@link Validated} (ready for the
  * encoder), or the {@link InvalidInput} that refuses it. Keys: 1..250 UTF-8 bytes, no byte <= 0x20 or 0x7F
  * (binary meta keys 1..186 bytes); flags an unsigned 32-bit integer; exptimes (and meta `T`/`N`/`R`) integers in
- * `[-2^31, 2^31)`; CAS uniques, deltas and initial values bigints in `[0, 2^64)`; values at most `itemSizeMax`
- * bytes; opaques 1..31 characters of `[!-~]`, and required with `q`; `stats` arguments printable ASCII without
+ * `[-2^31, 2^31)`; CAS uniques, deltas and initial values bigints in `[0, 2^64)`; values at most
+ * {@link maxValueSize} bytes (the whole item within `itemSizeMax`); opaques 1..31 characters of `[!-~]`, and required with `q`; `stats` arguments printable ASCII without
  * spaces; verbosity levels and megabytes unsigned 32-bit integers; get/gets/gat/gats need at least one key; and no
  * line but a `get`/`gets` line may exceed 2048 bytes with its CRLF (so an over-long `gat`/`gats` is refused with
  * field `"line"`: see `KeyList.splitKeys`). A command of a kind this module does not build (an untyped caller's

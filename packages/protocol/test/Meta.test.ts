@@ -136,9 +136,11 @@ describe("ms", () => {
     expect(refused(Meta.set("k", v1, { compareCas: -1n })).field).toBe("cas")
     expect(refused(Meta.set("k", v1, { ttl: 2 ** 31 })).field).toBe("exptime")
     expect(refused(Meta.set("k", v1, { mode: "cas" as Meta.SetMode })).reason).toBe('unknown ms mode "cas"')
-    const big = refused(Meta.set("k", new Uint8Array(101)), { itemSizeMax: 100 })
+    const big = refused(Meta.set("k", new Uint8Array(965)), { itemSizeMax: 1024 })
     expect(big.field).toBe("value")
-    expect(big.reason).toBe("is 101 bytes, over the item size limit of 100")
+    expect(big.reason).toBe(
+      "is 965 bytes, over the 964 that fit under a 1-byte key with flags 0: memcached counts the whole item (59 bytes of header, the key, the value) against the item size limit of 1024"
+    )
   })
 })
 

@@ -207,13 +207,58 @@ describe("validation of storage inputs", () => {
     accepts(Command.get("e"), { allowUnicodeKeys: false })
   })
 
-  it("enforces the configurable item size limit", () => {
-    accepts(Command.set("k", new Uint8Array(1024)), { itemSizeMax: 1024 })
-    const error = refused(Command.set("k", new Uint8Array(1025)), { itemSizeMax: 1024 })
+  it("bounds the whole item by itemSizeMax as memcached counts it: 59 bytes, the key, the value, 4 for flags", () => {
+    const limits = { itemSizeMax: 1024 }
+    accepts(Command.set("k", new Uint8Array(964)), limits)
+    const error = refused(Command.set("k", new Uint8Array(965)), limits)
     expect(error.field).toBe("value")
-    expect(error.reason).toBe("is 1025 bytes, over the item size limit of 1024")
-    accepts(Command.set("k", new Uint8Array(1048576)))
-    expect(refused(Command.cas("k", new Uint8Array(1048577), 1n)).field).toBe("value")
+    expect(error.reason).toBe(
+      "is 965 bytes, over the 964 that fit under a 1-byte key with flags 0: memcached counts the whole item (59 bytes of header, the key, the value) against the item size limit of 1024"
+    )
+    accepts(Command.set("k", new Uint8Array(960), { flags: 1 }), limits)
+    expect(refused(Command.set("k", new Uint8Array(961), { flags: 1 }), limits).reason).toBe(
+      "is 961 bytes, over the 960 that fit under a 1-byte key with flags 1: memcached counts the whole item (59 bytes of header, the key, the value, 4 bytes for the flags) against the item size limit of 1024"
+    )
+    // The key counts in UTF-8 bytes: "é" is 2.
+    accepts(Command.add("é", new Uint8Array(963)), limits)
+    expect(refused(Command.add("é", new Uint8Array(964)), limits).field).toBe("value")
+    // The default limit is the server's default -I, 1 MiB.
+    accepts(Command.cas("k", new Uint8Array(1048516), 1n))
+    expect(refused(Command.cas("k", new Uint8Array(1048517), 1n)).field).toBe("value")
+    const key250 = "k".repeat(250)
+    accepts(Command.append(key250, new Uint8Array(1048263), { flags: 0xffffffff }))
+    expect(refused(Command.append(key250, new Uint8Array(1048264), { flags: 0xffffffff })).field).toBe("value")
+  })
+
+  it("bounds ms the same way, a binary key counted by its decoded bytes, flags by F", () => {
+    const binary = new Uint8Array(186).fill(0xff)
+    accepts(Meta.set(binary, new Uint8Array(1048576 - 59 - 186)))
+    expect(refused(Meta.set(binary, new Uint8Array(1048576 - 59 - 186 + 1))).field).toBe("value")
+    accepts(Meta.set("ms", new Uint8Array(1048576 - 59 - 2 - 4), { clientFlags: 16 }))
+    expect(refused(Meta.set("ms", new Uint8Array(1048576 - 59 - 2 - 3), { clientFlags: 16 })).field).toBe("value")
+  })
+
+  it("accepts a value exactly when its item fits: itemSize <= itemSizeMax, maxValueSize its largest value", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 250 }),
+        fc.constantFrom(0, 1, 16, 2 ** 31, 2 ** 32 - 1),
+        fc.integer({ min: 1024, max: 4096 }),
+        fc.integer({ min: -400, max: 400 }),
+        (keyBytes, flags, itemSizeMax, offset) => {
+          const largest = itemSizeMax - 59 - keyBytes - (flags === 0 ? 0 : 4)
+          expect(Validation.maxValueSize(keyBytes, flags, itemSizeMax)).toBe(largest)
+          const length = Math.max(0, largest + offset)
+          expect(Validation.itemSize(keyBytes, length, flags)).toBe(length + itemSizeMax - largest)
+          const result = Validation.validate(Command.set("k".repeat(keyBytes), new Uint8Array(length), { flags }), {
+            itemSizeMax
+          })
+          expect(Validation.isInvalid(result)).toBe(length > largest)
+        }
+      )
+    )
+    expect(Validation.maxValueSize(1, 0)).toBe(1048516)
+    expect(Validation.ITEM_OVERHEAD).toBe(59)
   })
 
   it("refuses an unknown storage verb", () => {

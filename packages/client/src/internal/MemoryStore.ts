@@ -10,12 +10,9 @@
 import * as Exptime from "@effect-memcache/protocol/Exptime"
 import type * as Meta from "@effect-memcache/protocol/Meta"
 import * as Reply from "@effect-memcache/protocol/Reply"
+import { itemSize } from "@effect-memcache/protocol/Validation"
 import { MemoryStats } from "./MemoryStats.ts"
 
-/** The per-item overhead memcached 1.6.18 counts against `-I`: item header 48, key NUL 1, CRLF 2, CAS 8. */
-const ITEM_HEADER = 59
-/** Non-zero client flags take 4 more bytes in the item. */
-const FLAGS_SIZE = 4
 const DEFAULT_MAXBYTES = 64 * 1024 * 1024
 
 const TOO_LARGE: Reply.ServerErrorReply = { _tag: "ServerError", text: "object too large for cache" }
@@ -32,13 +29,10 @@ export interface Item {
   time: number
   lastAccess: number
   fetched: boolean
-  /** The item's size as the server counts it (for `-I`, `bytes` and the memory limit). */
+  /** The item's size as the server counts it (`Validation.itemSize`: for `-I`, `bytes` and the memory limit). */
   size: number
   keyLength: number
 }
-
-const itemSize = (keyLength: number, valueLength: number, flags: number): number =>
-  ITEM_HEADER + keyLength + valueLength + (flags !== 0 ? FLAGS_SIZE : 0)
 
 /**
  * The items and everything the server counts about them.

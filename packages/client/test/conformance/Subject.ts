@@ -14,7 +14,10 @@ export type Client = Memcache.MemcacheShape<Memcache.Value>
 export interface TestContext {
   /** A client of the subject's server (memcached defaults: `-I 1m`, `-m 64`). Clients of one test share it. */
   readonly client: (options?: Memcache.SurfaceOptions) => Effect.Effect<Client, never, Scope.Scope>
-  /** A client of a second server started with `-I 1k -o slab_chunk_max=1024` (client `itemSizeMax` 1024). */
+  /**
+   * A client of a second server started with `-I 1k -o slab_chunk_max=1024` (client `itemSizeMax` 1024, unless
+   * the options give another: a larger one lets the server see values it refuses).
+   */
   readonly smallClient: (options?: Memcache.SurfaceOptions) => Effect.Effect<Client, never, Scope.Scope>
   /** Lets `seconds` pass on the server's clock: real sleeping for memcached, `TestClock.adjust` for the fake. */
   readonly passTime: (seconds: number) => Effect.Effect<void>

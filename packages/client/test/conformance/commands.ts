@@ -4,7 +4,7 @@
 import { expect } from "@effect/vitest"
 import { Serializer } from "@effect-memcache/client"
 import { Clock, Effect, Option } from "effect"
-import { filler, item, raw, type Subject, text } from "./Subject.ts"
+import { filler, item, type RawItem, raw, type Subject, text } from "./Subject.ts"
 
 const U64_MAX = 18446744073709551615n
 const NON_NUMERIC = "cannot increment or decrement non-numeric value"
@@ -416,9 +416,10 @@ export const commands = (subject: Subject) => {
       expect(yield* m.verbosity(0)).toBe(true)
     }))
 
-  test("item size limit (-I 1k): the largest value, one byte over, flags and key length counted", (t) =>
+  test("item size limit (-I 1k): the server refuses a value one byte over, flags and key length counted", (t) =>
     Effect.gen(function* () {
-      const small = yield* t.smallClient({ defaultNoreply: false })
+      // A client whose own limit is above the server's, so that the server sees what it refuses.
+      const small = yield* t.smallClient({ defaultNoreply: false, itemSizeMax: 4096 })
       const m = small.withSerializer(raw)
       // 1024 - 59 - key length, 4 less with flags.
       expect(yield* m.set("k", filler(964))).toBe(true)
@@ -448,9 +449,28 @@ export const commands = (subject: Subject) => {
       yield* m.set("q", item("old"))
       expect(yield* m.set("q", filler(965), { noreply: true })).toBe(true)
       expect(yield* m.get("q")).toEqual(Option.none())
-      // Past the client's own itemSizeMax nothing is sent.
-      expect((yield* Effect.flip(m.set("k", filler(1025))))._tag).toBe("MemcacheIllegalInputError")
       expect((yield* small.stats()).get("store_too_large")).toBe(7)
+    }))
+
+  test("item size limit (-I 1k): the client's itemSizeMax refuses unsent what the server would refuse", (t) =>
+    Effect.gen(function* () {
+      const small = yield* t.smallClient({ defaultNoreply: false })
+      const m = small.withSerializer(raw)
+      const refused = (key: string, value: RawItem, noreply = false) =>
+        Effect.map(Effect.flip(m.set(key, value, { noreply })), (e) => e._tag)
+      const tooLarge = Effect.map(small.stats(), (stats) => stats.get("store_too_large"))
+      const before = yield* tooLarge
+      expect(yield* m.set("k", filler(964))).toBe(true)
+      expect(yield* refused("k", filler(965))).toBe("MemcacheIllegalInputError")
+      expect(yield* m.set("k", filler(960, 1))).toBe(true)
+      expect(yield* refused("k", filler(961, 1))).toBe("MemcacheIllegalInputError")
+      expect(yield* m.set("key-of-10b", filler(951, 2 ** 32 - 1))).toBe(true)
+      expect(yield* refused("key-of-10b", filler(952, 2 ** 32 - 1))).toBe("MemcacheIllegalInputError")
+      // noreply too: the caller learns, and the old value stays.
+      expect(yield* refused("k", filler(965), true)).toBe("MemcacheIllegalInputError")
+      expect((yield* m.get("k")).pipe(Option.map((i) => i.bytes.length))).toEqual(Option.some(960))
+      // Nothing reached the server.
+      expect(yield* tooLarge).toBe(before)
     }))
 
   test("item size limit (-I 1m, the default): 1048516 bytes for a 1-byte key, one more is too large", (t) =>
@@ -464,13 +484,17 @@ export const commands = (subject: Subject) => {
       expect(back.bytes.length).toBe(1048516)
       expect(back.bytes[0]).toBe(0x61)
       expect(back.bytes[back.bytes.length - 1]).toBe(0x7a)
-      expect(yield* Effect.flip(m.set("L", filler(1048517)))).toMatchObject({
+      expect((yield* Effect.flip(m.set("L", filler(1048517))))._tag).toBe("MemcacheIllegalInputError")
+      expect(yield* m.set("L", filler(1048512, 1))).toBe(true)
+      expect((yield* Effect.flip(m.set("L", filler(1048513, 1))))._tag).toBe("MemcacheIllegalInputError")
+      // Sent anyway (a client allowing more), the server refuses it, and the old value is gone.
+      const lax = (yield* t.client({ defaultNoreply: false, itemSizeMax: 2 * 1048576 })).withSerializer(raw)
+      expect(yield* Effect.flip(lax.set("L", filler(1048513, 1)))).toMatchObject({
         _tag: "MemcacheServerError",
         text: "object too large for cache"
       })
       expect(yield* m.get("L")).toEqual(Option.none())
-      expect(yield* m.set("L", filler(1048512, 1))).toBe(true)
-      expect(yield* Effect.flip(m.set("L", filler(1048513, 1)))).toMatchObject({ _tag: "MemcacheServerError" })
+      expect(yield* Effect.flip(lax.set("L", filler(1048517)))).toMatchObject({ _tag: "MemcacheServerError" })
     }))
 
   test("admin: version, verbosity, cache_memlimit (OK and refused), shutdown refused, quit", (t) =>
