@@ -151,7 +151,7 @@ export interface ServerOptions {
 }
 
 /**
- * A value with the CAS unique `gets`/`gats` returned.
+ * A value with the CAS unique and the client flags `gets`/`gats` returned.
  *
  * @example
  * ```ts
@@ -165,6 +165,8 @@ export interface ServerOptions {
 export interface WithCas<A> {
   readonly value: A
   readonly cas: bigint
+  /** The item's client flags, as stored (what the serializer read the value with). */
+  readonly flags: number
 }
 
 /**

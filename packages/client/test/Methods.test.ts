@@ -160,7 +160,7 @@ describe("MemcacheShape against memcached", () => {
       expect(yield* m.gets("gs:none")).toEqual(Option.none())
       const many = yield* m.getsMany(["gs:b", "gs:none", "gs:a"])
       expect([...many.keys()]).toEqual(["gs:b", "gs:a"])
-      expect(many.get("gs:a")).toEqual({ value: "one", cas: a.cas })
+      expect(many.get("gs:a")).toEqual({ value: "one", cas: a.cas, flags: 16 })
       expect(many.get("gs:b")!.cas).not.toBe(a.cas)
       // A write changes the unique.
       yield* m.set("gs:a", "uno", { noreply: false })

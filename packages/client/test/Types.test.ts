@@ -248,6 +248,15 @@ describe("the raw view's types (withSerializer(Serializer.raw))", () => {
     expectTypeOf<Raw["set"]>().parameter(1).toEqualTypeOf<Item>()
     expectTypeOf<Outcome<Raw["get"]>>().toEqualTypeOf<Pinned<Option.Option<Item>, ValueFailure>>()
   })
+
+  it("gets-style results carry the value, its CAS unique and the item's flags", () => {
+    expectTypeOf<Memcache.WithCas<Item>>().toEqualTypeOf<{
+      readonly value: Item
+      readonly cas: bigint
+      readonly flags: number
+    }>()
+    expectTypeOf<Outcome<Raw["gets"]>>().toEqualTypeOf<Pinned<Option.Option<Memcache.WithCas<Item>>, ValueFailure>>()
+  })
 })
 
 describe("the layers' types", () => {

@@ -24,7 +24,7 @@ import * as Ttl from "./Ttl.ts"
 type Build<A, X> = (value: Reply.Value, a: A) => X
 
 const plain = <A>(_value: Reply.Value, a: A): A => a
-const withCas = <A>(value: Reply.Value, a: A): WithCas<A> => ({ value: a, cas: value.cas ?? 0n })
+const withCas = <A>(value: Reply.Value, a: A): WithCas<A> => ({ value: a, cas: value.cas ?? 0n, flags: value.flags })
 
 /** The one value decoder: an item's bytes and flags, read by the serializer. */
 export const decode = <A>(

@@ -4,6 +4,7 @@
  */
 import { commands } from "./commands.ts"
 import { expiry } from "./expiry.ts"
+import { rawView } from "./rawView.ts"
 import type { Subject } from "./Subject.ts"
 import { timing } from "./timing.ts"
 
@@ -13,5 +14,6 @@ export type { Subject, TestContext } from "./Subject.ts"
 export const conformance = (subject: Subject): void => {
   commands(subject)
   expiry(subject)
+  rawView(subject)
   timing(subject)
 }
