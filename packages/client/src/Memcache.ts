@@ -468,7 +468,11 @@ export interface SurfaceOptions {
    * with `MemcacheIllegalInputError` before it is sent (with noreply the server's refusal would go unseen).
    */
   readonly itemSizeMax?: number | undefined
-  /** How long a call waits for its reply. Default 2 seconds. A timeout retires the connection. */
+  /**
+   * How long a call waits for its reply. Default 2 seconds. A timeout fails only its call (a reply that comes
+   * later is read and dropped); a connection that receives no reply bytes for this long while replies are due is
+   * retired.
+   */
   readonly timeout?: Duration.Input | undefined
   /**
    * Retries transport failures (timeouts, connection errors, unexpected closes) by this schedule, for the calls

@@ -167,7 +167,7 @@ export class MemcacheIllegalInputError extends Schema.TaggedError<MemcacheIllega
 
 /**
  * Connecting (`phase: "connect"`) or waiting for a reply (`phase: "operation"`) took longer than allowed.
- * An operation timeout retires the connection.
+ * An operation timeout fails only its call: the connection stays, and the late reply is read and dropped.
  *
  * @example
  * ```ts
@@ -196,7 +196,8 @@ export class MemcacheTimeoutError extends Schema.TaggedError<MemcacheTimeoutErro
  *
  * - `refused`, `reset`, `dns`, `tls`, `auth`, `other`: from the socket (or the authentication step);
  * - `backoff`: a recent attempt failed and the reconnect schedule has not allowed the next one yet;
- * - `aborted`: the request was in flight on a connection retired because of another request's failure;
+ * - `aborted`: the request was in flight on a connection that was retired: it received no reply bytes for the
+ *   layer's timeout while replies were due;
  * - `down`: the cluster marked the server down after failures and fails its calls fast until a probe finds it
  *   back (`MemcacheCluster`);
  * - `closed`: the client's layer was closed.

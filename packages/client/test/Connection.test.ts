@@ -29,6 +29,7 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
       tls: undefined,
       maxInFlight: 1024,
       maxValueLength: 2 * 1048576,
+      stallMillis: 2000,
       auth: undefined,
       onQuietError: () => {},
       ...overrides
@@ -150,6 +151,7 @@ describe("Connection", () => {
         tls: undefined,
         maxInFlight: 1024,
         maxValueLength: 1048576,
+        stallMillis: 2000,
         auth: undefined,
         onQuietError: () => {}
       })
@@ -263,15 +265,15 @@ describe("Connection", () => {
     })
   )
 
-  it.live("a written request past its deadline fails with an operation timeout and retires the connection", () =>
+  it.live("a written request past its deadline fails alone: its late reply is dropped, the others get theirs", () =>
     Effect.gen(function* () {
+      yield* Effect.promise(() => rawCommand(server(), "set to:a 0 0 1\r\nA\r\nset to:b 0 0 1\r\nB\r\n"))
       const proxy = yield* acquireProxy(server())
       const connection = yield* openConnection(proxy.address)
-      proxy.setMode({ _tag: "Blackhole" })
+      proxy.setMode({ _tag: "Delay", millis: 300 })
       const slow = yield* Effect.forkChild(send(connection, Command.get("to:a"), 60))
       const patient = yield* Effect.forkChild(send(connection, Command.get("to:b"), 10_000))
-      const slowExit = yield* Fiber.await(slow)
-      expect(slowExit).toEqual(
+      expect(yield* Fiber.await(slow)).toEqual(
         Exit.fail(
           new MemcacheError.MemcacheTimeoutError({
             server: connection.options.address.name,
@@ -280,9 +282,30 @@ describe("Connection", () => {
           })
         )
       )
-      const e = yield* Effect.flip(Fiber.join(patient))
-      expect(e).toMatchObject({ _tag: "MemcacheConnectionError", reason: "aborted" })
+      // The timed-out get's reply (A) arrives first and is dropped; the next request gets its own.
+      expect(valuesOf(yield* Fiber.join(patient))).toEqual(["to:b=B"])
+      proxy.setMode({ _tag: "Pass" })
+      expect(valuesOf(yield* send(connection, Command.get("to:a")))).toEqual(["to:a=A"])
+      expect(connection.isRetired).toBe(false)
+      expect(proxy.acceptedConnections).toBe(1)
+    })
+  )
+
+  it.live("a connection that receives nothing for its stall window while replies are due is retired", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(server())
+      const connection = yield* openConnection(proxy.address, { stallMillis: 100 })
+      proxy.setMode({ _tag: "Blackhole" })
+      const e = yield* Effect.flip(send(connection, Command.get("st:a"), 50))
+      expect(e).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 50 })
+      // A call waiting longer than the window keeps the connection; once it is gone, silence retires it.
+      const retired = yield* Effect.flip(send(connection, Command.get("st:b"), 200))
+      expect(retired).toMatchObject({ _tag: "MemcacheTimeoutError", millis: 200 })
+      // Retired on the timer that failed that call (polled: the call's fiber may resume before the timer ends).
+      for (let i = 0; i < 200 && !connection.isRetired; i++) yield* Effect.sleep("5 millis")
       expect(connection.isRetired).toBe(true)
+      const late = yield* Effect.flip(send(connection, Command.get("st:c")))
+      expect(late).toMatchObject({ _tag: "MemcacheConnectionError", reason: "aborted" })
     })
   )
 

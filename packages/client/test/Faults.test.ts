@@ -273,6 +273,35 @@ describe("server stopped and killed", () => {
     })
   )
 
+  for (const batching of [false, true]) {
+    it.live(
+      `SIGSTOP for 300 ms: one call with a 50 ms timeout fails alone, its 50 neighbours get their values (batching ${batching})`,
+      () =>
+        Effect.gen(function* () {
+          const server = yield* acquireServer()
+          const m = yield* MemcacheClient.make({ server: server.address, batching })
+          const keys = Array.from({ length: 50 }, (_, i) => `alone:${i}`)
+          yield* Effect.forEach(keys, (k) => m.set(k, `v:${k}`, { noreply: false }))
+          yield* m.set("alone:short", "short", { noreply: false })
+          yield* Effect.promise(() => server.pause())
+          const short = yield* Effect.forkChild(Effect.exit(m.get("alone:short", { timeout: "50 millis" })))
+          const neighbours = yield* Effect.forkChild(
+            Effect.forEach(keys, (k) => Effect.exit(m.get(k)), { concurrency: "unbounded" })
+          )
+          const shortExit = yield* Fiber.join(short)
+          yield* Effect.sleep("250 millis") // the server stays stopped past the short call's timeout
+          yield* Effect.promise(() => server.resume())
+          expect(Exit.isFailure(shortExit) && Cause.squash(shortExit.cause)).toMatchObject({
+            _tag: "MemcacheTimeoutError",
+            phase: "operation"
+          })
+          const exits = yield* Fiber.join(neighbours)
+          expect(exits).toEqual(keys.map((k) => Exit.succeed(Option.some(`v:${k}`))))
+          expect(yield* m.get("alone:short")).toEqual(Option.some("short"))
+        })
+    )
+  }
+
   it.live("kill -9 and restart on the same port: typed failures while down, success after, same layer", () =>
     Effect.gen(function* () {
       const server = yield* acquireServer()

@@ -2,6 +2,10 @@
  * One socket to one memcached server: the coalesced write loop, the pending FIFO read loop, timeouts, and the
  * one place that decides a connection may no longer be used (`retire`).
  *
+ * A call that times out fails alone: its request stays in the FIFO, so its reply is still read, in order, and
+ * dropped. The connection is retired only when it stops making progress (no reply bytes for the layer's
+ * timeout while requests wait for replies), on a protocol error, a close or a socket error.
+ *
  * Plain node:net/node:tls in callbacks: measured faster than effect/socket for pipelined requests, and
  * coalescing the writes of one tick into one `write` was worth more on top.
  *
@@ -37,6 +41,11 @@ export interface ConnectionOptions {
   readonly tls: Tls.ConnectionOptions | undefined
   readonly maxInFlight: number
   readonly maxValueLength: number
+  /**
+   * How long the connection may receive nothing while replies are due before it is deemed stalled and retired:
+   * the layer's operation timeout (a call with a longer timeout of its own extends it while it waits).
+   */
+  readonly stallMillis: number
   readonly auth: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
   /** Errors the server reported for noreply commands (found before the `mn` that closes their batch). */
   readonly onQuietError: (reply: Reply.Reply) => void
@@ -76,6 +85,8 @@ export class Connection {
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
   private retiredWith: TransportError | undefined
+  /** When the connection last made progress: reply bytes arrived, or replies became due on an idle connection. */
+  private progressAt = 0
   /** Called once when the connection retires, so its owner can stop handing it requests. */
   onRetire: ((error: TransportError) => void) | undefined
 
@@ -91,7 +102,11 @@ export class Connection {
       onQuietError: (reply) => options.onQuietError(reply),
       maxValueLength: options.maxValueLength
     })
-    socket.on("data", (chunk: Uint8Array) => this.decoder.feed(chunk))
+    socket.on("data", (chunk: Uint8Array) => {
+      // One clock read per chunk (not per reply): what stall detection needs.
+      this.progressAt = Date.now()
+      this.decoder.feed(chunk)
+    })
     socket.on("drain", () => {
       this.writable = true
       this.flush()
@@ -122,7 +137,8 @@ export class Connection {
     if (!this.flushScheduled) this.scheduleFlush()
     request.deadline = this.tickStart + request.timeoutMillis
     this.queued.push(request)
-    this.arm(request.deadline)
+    // The timer watches the request's deadline and, from the same tick, the connection's progress.
+    this.arm(Math.min(request.deadline, this.tickStart + this.options.stallMillis))
   }
 
   /**
@@ -152,6 +168,8 @@ export class Connection {
    */
   private flush(): void {
     if (!this.writable || this.retiredWith !== undefined) return
+    // Replies become due now: an idle connection's wait starts with this write.
+    if (this.pending.size === 0) this.progressAt = this.tickStart
     const max = this.options.maxInFlight
     let quiet = false
     let noreplies: Array<Request> | undefined
@@ -250,52 +268,63 @@ export class Connection {
     this.timerAt = Infinity
     if (this.retiredWith !== undefined) return
     const now = Date.now()
-    let expired: Request | undefined
-    this.pending.forEach((r) => {
-      if (r.state === State.Written && r.deadline <= now && expired === undefined) expired = r
-    })
-    if (expired !== undefined) {
-      const timeout = new MemcacheTimeoutError({
-        server: this.options.address.name,
-        phase: "operation",
-        millis: expired.timeoutMillis
-      })
-      // Every written request whose deadline passed gets the timeout; the others on the same connection were
-      // stuck behind it and are aborted.
-      this.retire(
-        new MemcacheConnectionError({
-          server: this.options.address.name,
-          reason: "aborted",
-          detail: `connection retired after a request timed out (${expired.timeoutMillis} ms)`
-        }),
-        (r) => (r.deadline <= now ? timeout : undefined)
-      )
-      return
-    }
     let next = Infinity
+    // A request whose deadline passed fails alone. Queued, it is never written; written, it stays in `pending`
+    // (settled, so its reply is read and dropped in order).
     const visit = (r: Request) => {
-      if (r.state === State.Done) return
-      if (r.state === State.Queued && r.deadline <= now) {
-        r.settle(
-          Exit.fail(
-            new MemcacheTimeoutError({ server: this.options.address.name, phase: "operation", millis: r.timeoutMillis })
-          )
-        )
-        return
-      }
-      if (r.deadline < next) next = r.deadline
+      if (r.state === State.Done || r.deadline === Infinity) return
+      if (r.deadline <= now) r.settle(Exit.fail(this.timeoutOf(r)))
+      else if (r.deadline < next) next = r.deadline
     }
     this.queued.forEach(visit)
     this.pending.forEach(visit)
+    if (this.pending.size > 0) {
+      const stalledAt = this.stalledAt()
+      if (stalledAt <= now) return this.stalled(now - this.progressAt)
+      if (stalledAt < next) next = stalledAt
+    }
     if (next !== Infinity) this.arm(next)
   }
 
   /**
+   * When silence makes the connection stalled: the stall window after the last progress, or later while a written
+   * call with a longer timeout of its own still waits (calls with the layer's timeout do not extend it, so steady
+   * traffic on a dead connection cannot keep it alive).
+   */
+  private stalledAt(): number {
+    const window = this.options.stallMillis
+    let at = this.progressAt + window
+    this.pending.forEach((r) => {
+      if (r.state === State.Written && r.timeoutMillis > window && r.deadline > at) at = r.deadline
+    })
+    return at
+  }
+
+  private timeoutOf(request: Request): MemcacheTimeoutError {
+    return new MemcacheTimeoutError({
+      server: this.options.address.name,
+      phase: "operation",
+      millis: request.timeoutMillis
+    })
+  }
+
+  /** No reply bytes for the stall window while replies were due: the server or the path to it is stuck. */
+  private stalled(silentMillis: number): void {
+    this.retire(
+      new MemcacheConnectionError({
+        server: this.options.address.name,
+        reason: "aborted",
+        detail: `connection retired: no reply bytes for ${Math.round(silentMillis)} ms while replies were due`
+      })
+    )
+  }
+
+  /**
    * The one place that decides a connection is done: every error path (socket error, close, protocol error,
-   * timeout, layer shutdown) goes through here. Every request still in the
+   * stall, layer shutdown) goes through here; a call's own timeout does not. Every request still in the
    * connection fails, the socket is destroyed, and the owner is told.
    */
-  retire(error: TransportError, errorFor?: (request: Request) => TransportError | undefined): void {
+  retire(error: TransportError): void {
     if (this.retiredWith !== undefined) return
     this.retiredWith = error
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -303,9 +332,9 @@ export class Connection {
     // The owner lets go first: resuming a request runs its fiber synchronously, and a caller that sends again
     // right away (a retry, the next call of a loop) must be given a new connection, not this dead one.
     this.onRetire?.(error)
-    const fail = (request: Request) => request.settle(Exit.fail(errorFor?.(request) ?? error))
-    for (const request of this.pending.drain()) fail(request)
-    for (const request of this.queued.drain()) fail(request)
+    const failure = Exit.fail(error)
+    for (const request of this.pending.drain()) request.settle(failure)
+    for (const request of this.queued.drain()) request.settle(failure)
   }
 
   /** Closes the socket after the replies already asked for (used by `quit`). */

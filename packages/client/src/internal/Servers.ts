@@ -55,7 +55,7 @@ const tlsOf = (
 /** Opens (lazily) the connections to one server; the layer's scope closes them. */
 export const make = Effect.fnUntraced(function* (
   server: string,
-  options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax">,
+  options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax" | "timeout">,
   background: Background
 ) {
   const address = Address.parse(server)
@@ -77,6 +77,8 @@ export const make = Effect.fnUntraced(function* (
       maxInFlight: Math.max(1, options.maxInFlight ?? defaults.maxInFlight),
       // A reply can hold a value up to the server's item size; the decoder refuses anything larger.
       maxValueLength: itemSizeMax + 1024,
+      // A connection that gets no reply bytes for the layer's timeout while replies are due is retired.
+      stallMillis: options.timeout === undefined ? Memcache.defaults.timeoutMillis : toMillis(options.timeout),
       auth:
         options.username === undefined || options.password === undefined
           ? undefined
