@@ -12,6 +12,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
+import type * as Stream from "effect/Stream"
 import type {
   MemcacheIllegalInputError,
   MemcacheSerializationError,
@@ -71,9 +72,11 @@ export interface CallOptions {
  */
 export interface NoreplyOptions extends CallOptions {
   /**
-   * Send with `noreply`: the call completes once the request is written, and reports success without knowing
-   * the outcome. Defaults to the layer's `defaultNoreply` for set/add/replace/append/prepend/delete/touch/
-   * flushAll/verbosity/setMany/deleteMany (as pymemcache), and to `false` for cas/incr/decr.
+   * Send with `noreply`: the call completes once the request is written, and its result carries no outcome
+   * (`void`). Defaults to the layer's `defaultNoreply` for set/add/replace/append/prepend/delete/touch/
+   * flushAll/verbosity/setMany/deleteMany (as pymemcache), and to `false` for cas/incr/decr. The result type
+   * follows the call: pass `noreply: false` for the outcome of a write that is noreply by default (the layer's
+   * `defaultNoreply` can make it wait, but cannot change its type).
    */
   readonly noreply?: boolean | undefined
 }
@@ -102,6 +105,56 @@ export interface NoreplyOptions extends CallOptions {
  * @category models
  */
 export type Expiry = Duration.Input | { readonly exptime: number }
+
+/**
+ * A write that is sent with noreply unless the call says `noreply: false` (set, add, replace, append, prepend,
+ * setMany, delete, touch): with `noreply: false` it answers the outcome `R`; otherwise nothing, as it did not
+ * ask the server.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memcache } from "@effect-memcache/client"
+ * const program = Effect.gen(function* () {
+ *   const m = yield* Memcache.Memcache
+ *   yield* m.set("k", "v") // void: sent with noreply
+ *   const added: boolean = yield* m.add("k", "w", { noreply: false }) // false: "k" exists
+ *   return added
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QuietByDefault<Args extends ReadonlyArray<unknown>, O, R, E> {
+  (...args: [...Args, options: O & { readonly noreply: false }]): Effect.Effect<R, E>
+  (...args: [...Args, options?: O & { readonly noreply?: true | undefined }]): Effect.Effect<void, E>
+  (...args: [...Args, options?: O]): Effect.Effect<R | void, E>
+}
+
+/**
+ * A write that waits for its reply unless the call says `noreply: true` (cas, incr, decr): then it answers
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memcache } from "@effect-memcache/client"
+ * const program = Effect.gen(function* () {
+ *   const m = yield* Memcache.Memcache
+ *   yield* m.incr("hits", 1, { noreply: true }) // void
+ *   return yield* m.incr("hits", 1) // Option<bigint>
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WaitsByDefault<Args extends ReadonlyArray<unknown>, O, R, E> {
+  (...args: [...Args, options: O & { readonly noreply: true }]): Effect.Effect<void, E>
+  (...args: [...Args, options?: O & { readonly noreply?: false | undefined }]): Effect.Effect<R, E>
+  (...args: [...Args, options?: O]): Effect.Effect<R | void, E>
+}
 
 /**
  * Options of the storage calls.
@@ -338,29 +391,31 @@ export interface MemcacheShape<A> {
     ttl: Expiry,
     options?: CallOptions
   ) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
-  /** `true` when stored (always `true` with noreply). */
-  readonly set: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  /** With `noreply: false`, `true` when stored (`set` stores unless the server refuses it). */
+  readonly set: QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
   /**
-   * Stores every entry; returns the keys the server did not store (`NOT_STORED`, or an error reply such as
-   * `SERVER_ERROR object too large`); none with noreply. A transport failure fails the call: `setManyPartial`
+   * Stores every entry. With `noreply: false`, returns the keys the server did not store (`NOT_STORED`, or an
+   * error reply such as `SERVER_ERROR object too large`). A transport failure fails the call: `setManyPartial`
    * keeps it as data.
    */
-  readonly setMany: (
-    entries: Iterable<readonly [string, A]>,
-    options?: StoreOptions
-  ) => Effect.Effect<ReadonlyArray<string>, ValueError>
-  /** `false` when the key already exists. */
-  readonly add: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
-  /** `false` when the key does not exist. */
-  readonly replace: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
-  /** Appends the serialized bytes; `false` when the key does not exist. Flags and ttl are left as they are. */
-  readonly append: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
-  /** Prepends the serialized bytes; `false` when the key does not exist. */
-  readonly prepend: (key: string, value: A, options?: StoreOptions) => Effect.Effect<boolean, ValueError>
+  readonly setMany: QuietByDefault<
+    [entries: Iterable<readonly [string, A]>],
+    StoreOptions,
+    ReadonlyArray<string>,
+    ValueError
+  >
+  /** Stores only if the key does not exist; with `noreply: false`, `false` when it already exists. */
+  readonly add: QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
+  /** Stores only if the key exists; with `noreply: false`, `false` when it does not. */
+  readonly replace: QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
+  /** Appends the serialized bytes; with `noreply: false`, `false` when the key does not exist. Flags and ttl stay. */
+  readonly append: QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
+  /** Prepends the serialized bytes; with `noreply: false`, `false` when the key does not exist. */
+  readonly prepend: QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
   /** Stores only if the item's CAS unique is still `cas`. noreply is off by default. */
-  readonly cas: (key: string, value: A, cas: bigint, options?: StoreOptions) => Effect.Effect<CasResult, ValueError>
-  /** `true` when deleted, `false` when not found (always `true` with noreply). */
-  readonly delete: (key: string, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
+  readonly cas: WaitsByDefault<[key: string, value: A, cas: bigint], StoreOptions, CasResult, ValueError>
+  /** Deletes the key; with `noreply: false`, `true` when deleted and `false` when not found. */
+  readonly delete: QuietByDefault<[key: string], NoreplyOptions, boolean, KeyError>
   readonly deleteMany: (keys: Iterable<string>, options?: NoreplyOptions) => Effect.Effect<void, KeyError>
   /** `setMany`, with each server's failure as data (see {@link PartialWrites}); only refused input fails it. */
   readonly setManyPartial: (
@@ -372,23 +427,15 @@ export interface MemcacheShape<A> {
     keys: Iterable<string>,
     options?: NoreplyOptions
   ) => Effect.Effect<PartialWrites, MemcacheIllegalInputError>
-  /** The new value, or `None` when the key does not exist (and always `None` with noreply). */
-  readonly incr: (
-    key: string,
-    delta: bigint | number,
-    options?: NoreplyOptions
-  ) => Effect.Effect<Option.Option<bigint>, KeyError>
+  /** The new value, or `None` when the key does not exist. */
+  readonly incr: WaitsByDefault<[key: string, delta: bigint | number], NoreplyOptions, Option.Option<bigint>, KeyError>
   /** The new value (floored at 0), or `None` when the key does not exist. */
-  readonly decr: (
-    key: string,
-    delta: bigint | number,
-    options?: NoreplyOptions
-  ) => Effect.Effect<Option.Option<bigint>, KeyError>
+  readonly decr: WaitsByDefault<[key: string, delta: bigint | number], NoreplyOptions, Option.Option<bigint>, KeyError>
   /**
-   * Sets a new expiry (a ttl or `{ exptime }`, see {@link Expiry}): `true` when touched, `false` when not found
-   * (always `true` with noreply).
+   * Sets a new expiry (a ttl or `{ exptime }`, see {@link Expiry}); with `noreply: false`, `true` when touched and
+   * `false` when not found.
    */
-  readonly touch: (key: string, ttl: Expiry, options?: NoreplyOptions) => Effect.Effect<boolean, KeyError>
+  readonly touch: QuietByDefault<[key: string, ttl: Expiry], NoreplyOptions, boolean, KeyError>
   /** `stats [args...]`, parsed (see {@link StatValue}); `ITEM`/`PREFIX` lines of sub-commands are kept whole. */
   readonly stats: (
     args?: ReadonlyArray<string>,
@@ -399,16 +446,17 @@ export interface MemcacheShape<A> {
   /** Flushes every server (after `delay`, rounded up to seconds). */
   readonly flushAll: (
     options?: { readonly delay?: Duration.Input | undefined; readonly noreply?: boolean | undefined } & ServerOptions
-  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  ) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
+  /** Sets the servers' verbosity. */
   readonly verbosity: (
     level: number,
     options?: { readonly noreply?: boolean | undefined } & ServerOptions
-  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  ) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
   /** Sets the server's memory limit in megabytes; a refusal (such as `MEMLIMIT_TOO_SMALL`) is a client error. */
   readonly cacheMemlimit: (
     megabytes: number,
     options?: ServerOptions
-  ) => Effect.Effect<boolean, AdminError | MemcacheIllegalInputError>
+  ) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
   /** Closes every connection politely; the next call reconnects. */
   readonly quit: () => Effect.Effect<void>
   /** Asks the server to shut down (needs `memcached -A`, else a `MemcacheUnknownCommandError`). */
@@ -416,6 +464,13 @@ export interface MemcacheShape<A> {
     options?: { readonly graceful?: boolean | undefined } & ServerOptions
   ) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
   /** The same client with another serializer: a typed view (like `KeyValueStore.toSchemaStore`). */
+  /**
+   * The error replies that came back for commands sent with noreply. memcached 1.6 suppresses them, but older
+   * servers, proxies and malformed commands answer error lines, without saying which command they belong to:
+   * each batch of them is logged once as a warning and published here as a typed error (`command: "noreply
+   * command"`). A new subscriber first gets the latest 64.
+   */
+  readonly noreplyFailures: Stream.Stream<ReplyError>
   readonly withSerializer: <B>(serializer: Serializer.Serializer<B>) => MemcacheShape<B>
 }
 

@@ -134,7 +134,7 @@ export const make = (
   Effect.gen(function* () {
     const background = yield* Background.make
     const { target } = yield* Servers.make(options.server ?? defaults.server, options, background)
-    return Surface.make({ targets: [target], route: () => target }, options)
+    return Surface.make({ targets: [target], route: () => target }, options, background)
   })
 
 /**

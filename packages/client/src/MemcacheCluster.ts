@@ -152,7 +152,7 @@ export const make = (
   Effect.gen(function* () {
     const background = yield* Background.make
     const backend = yield* Cluster.make(options, background)
-    return Surface.make(backend, options)
+    return Surface.make(backend, options, background)
   })
 
 /**

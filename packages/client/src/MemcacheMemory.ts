@@ -272,7 +272,8 @@ export const make = (
     const target = MemoryTarget.make(server.name, simulation, options.faults, background)
     return Surface.make(
       { targets: [target], route: () => target },
-      { ...options, itemSizeMax: options.itemSizeMax ?? simulation.options.itemSizeMax }
+      { ...options, itemSizeMax: options.itemSizeMax ?? simulation.options.itemSizeMax },
+      background
     )
   })
 

@@ -115,7 +115,12 @@ describe("MemcacheCluster: every key on the server its Distribution names", () =
             defaultNoreply: false,
             timeout: "10 seconds"
           })
-          expect(yield* cluster.setMany(keys.map((k, i) => [k, i] as const))).toEqual([])
+          expect(
+            yield* cluster.setMany(
+              keys.map((k, i) => [k, i] as const),
+              { noreply: false }
+            )
+          ).toEqual([])
 
           // Read every server directly: it holds exactly the keys the scheme routes to it.
           const counts: Array<number> = []
@@ -400,7 +405,7 @@ describe("MemcacheCluster: a server killed under load", () => {
           if (!back) yield* Effect.sleep("50 millis")
         }
         expect(back).toBe(true)
-        expect(yield* cluster.set(onVictim[0]!, "again")).toBe(true)
+        expect(yield* cluster.set(onVictim[0]!, "again", { noreply: false })).toBe(true)
         expect(yield* Effect.promise(() => getRaw(victim, onVictim[0]!))).toContain("VALUE")
         expect(yield* Effect.promise(() => getRaw(a, onVictim[0]!))).toBe("END\r\n")
         expect(yield* Effect.promise(() => getRaw(b, onVictim[0]!))).toBe("END\r\n")
@@ -531,16 +536,16 @@ describe("MemcacheCluster: health on Effect's Clock", () => {
         })
         yield* Effect.promise(() => home!.kill9())
         // The first call finds the server gone and marks it dead; the next goes to the other server.
-        expect(Exit.isFailure(yield* Effect.exit(cluster.set(key, "while away")))).toBe(true)
-        expect(yield* cluster.set(key, "while away")).toBe(true)
+        expect(Exit.isFailure(yield* Effect.exit(cluster.set(key, "while away", { noreply: false })))).toBe(true)
+        expect(yield* cluster.set(key, "while away", { noreply: false })).toBe(true)
         expect(yield* Effect.promise(() => getRaw(other!, `clock:${key}`))).toContain("while away")
         yield* Effect.promise(() => home!.restart())
         // Back, but the ring only takes it again when its probe falls due, on the Clock.
         yield* TestClock.adjust("59 seconds")
-        expect(yield* cluster.set(key, "still away")).toBe(true)
+        expect(yield* cluster.set(key, "still away", { noreply: false })).toBe(true)
         expect(yield* Effect.promise(() => getRaw(other!, `clock:${key}`))).toContain("still away")
         yield* TestClock.adjust("1 second")
-        expect(yield* cluster.set(key, "home again")).toBe(true)
+        expect(yield* cluster.set(key, "home again", { noreply: false })).toBe(true)
         expect(yield* Effect.promise(() => getRaw(home!, `clock:${key}`))).toContain("home again")
       })
   )

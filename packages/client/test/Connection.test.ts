@@ -8,7 +8,7 @@ import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
 import { Command, Reply, Validation } from "@effect-memcache/protocol"
-import { Effect, Exit, Fiber, Logger, Option } from "effect"
+import { Effect, Exit, Fiber, Logger, Option, Stream } from "effect"
 import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
@@ -31,7 +31,7 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
       maxValueLength: 2 * 1048576,
       stallMillis: 2000,
       auth: undefined,
-      onQuietError: () => {},
+      onQuietErrors: () => {},
       ...overrides
     }),
     (connection) => Effect.sync(() => connection.retire(closed))
@@ -153,7 +153,7 @@ describe("Connection", () => {
         maxValueLength: 1048576,
         stallMillis: 2000,
         auth: undefined,
-        onQuietError: () => {}
+        onQuietErrors: () => {}
       })
       const sets = (prefix: string) =>
         Effect.forEach(
@@ -448,7 +448,7 @@ const startNoisyServer = (): Promise<net.Server> =>
   })
 
 describe("noreply error lines", () => {
-  it.live("error lines before the MN are absorbed, logged, and never shift later replies", () =>
+  it.live("error lines before the MN are absorbed, logged once per batch, and never shift later replies", () =>
     Effect.gen(function* () {
       const listener = yield* Effect.acquireRelease(
         Effect.promise(() => startNoisyServer()),
@@ -476,13 +476,34 @@ describe("noreply error lines", () => {
           ],
           { concurrency: "unbounded" }
         )
-        expect(results).toEqual([Option.some("v:a"), true, Option.some("v:b"), true, true, Option.some("v:c"), true])
+        expect(results).toEqual([
+          Option.some("v:a"),
+          undefined,
+          Option.some("v:b"),
+          undefined,
+          undefined,
+          Option.some("v:c"),
+          true
+        ])
       }
       // The warnings are logged by a fiber of their own: wait for them.
-      for (let i = 0; i < 200 && warnings.length < 30; i++) yield* Effect.sleep("5 millis")
-      expect(warnings.length).toBe(30)
+      // One warning per batch: each round sends two (x alone, then y and z).
+      for (let i = 0; i < 200 && warnings.length < 20; i++) yield* Effect.sleep("5 millis")
+      expect(warnings.length).toBe(20)
       for (const warning of warnings)
-        expect(warning).toContain("a noreply command failed: ServerError object too large")
+        expect(warning).toContain("a noreply command failed: MemcacheServerError object too large")
+      expect(warnings.filter((w) => w.endsWith("(and 1 more in the same batch)")).length).toBe(10)
+      // And each is offered to the application as data: the latest 64 are replayed to a new subscriber.
+      const failures = yield* m.noreplyFailures.pipe(Stream.take(30), Stream.runCollect)
+      expect(failures.length).toBe(30)
+      for (const failure of failures) {
+        expect(failure).toMatchObject({
+          _tag: "MemcacheServerError",
+          command: "noreply command",
+          server: `127.0.0.1:${port}`
+        })
+        expect(failure.text).toContain("object too large")
+      }
     })
   )
 })

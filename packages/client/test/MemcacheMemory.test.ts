@@ -88,14 +88,14 @@ describe("MemcacheMemory", () => {
       expect(stats.get("evictions")).toBe(1)
       expect(stats.get("bytes")).toBe(3 * itemSize)
       expect(stats.get("limit_maxbytes")).toBe(3 * itemSize)
-      expect(yield* Effect.flip(cache.set("big", filler(4 * itemSize)))).toMatchObject({
+      expect(yield* Effect.flip(cache.set("big", filler(4 * itemSize), { noreply: false }))).toMatchObject({
         _tag: "MemcacheServerError",
         text: "out of memory storing object"
       })
       // cache_memlimit moves the limit.
       yield* cache.cacheMemlimit(8)
       expect((yield* cache.stats()).get("limit_maxbytes")).toBe(8 * 1024 * 1024)
-      expect(yield* cache.set("big", filler(4 * itemSize))).toBe(true)
+      expect(yield* cache.set("big", filler(4 * itemSize), { noreply: false })).toBe(true)
     })
   )
 
@@ -109,9 +109,9 @@ describe("MemcacheMemory", () => {
           add: { reply: { _tag: "ServerError", text: "out of memory storing object" } }
         }
       })
-      expect(yield* cache.set("k", "v")).toBe(true)
+      expect(yield* cache.set("k", "v", { noreply: false })).toBe(true)
       expect(yield* Effect.flip(cache.get("k"))).toBe(refused)
-      expect(yield* Effect.flip(cache.add("x", "v"))).toMatchObject({
+      expect(yield* Effect.flip(cache.add("x", "v", { noreply: false }))).toMatchObject({
         _tag: "MemcacheServerError",
         text: "out of memory storing object"
       })
@@ -130,7 +130,7 @@ describe("MemcacheMemory", () => {
         timeout: "1 second",
         faults: { set: { delay: "500 millis" }, add: { delay: "5 seconds" } }
       })
-      const slow = yield* Effect.forkChild(cache.set("k", "v"))
+      const slow = yield* Effect.forkChild(cache.set("k", "v", { noreply: false }))
       yield* TestClock.adjust("499 millis")
       expect(slow.pollUnsafe()).toBeUndefined()
       yield* TestClock.adjust("1 millis")

@@ -31,8 +31,8 @@ describe("MemcacheShape against memcached", () => {
     Effect.gen(function* () {
       const m = yield* Memcache.Memcache
       expect(yield* m.set("m:str", "héllo", { noreply: false })).toBe(true)
-      expect(yield* m.set("m:int", 42)).toBe(true)
-      expect(yield* m.set("m:big", 2n ** 70n, { noreply: true })).toBe(true)
+      expect(yield* m.set("m:int", 42, { noreply: false })).toBe(true)
+      expect(yield* m.set("m:big", 2n ** 70n, { noreply: true })).toBeUndefined()
       expect(yield* m.set("m:bytes", Uint8Array.of(0, 13, 10, 255), { noreply: false })).toBe(true)
       expect(yield* m.get("m:str")).toEqual(Option.some("héllo"))
       expect(yield* m.get("m:int")).toEqual(Option.some(42))
@@ -209,12 +209,12 @@ describe("MemcacheShape against memcached", () => {
       const got = yield* m.getMany(entries.map(([k]) => k))
       expect([...got.entries()]).toEqual(entries)
       const texts = Array.from({ length: 50 }, (_, i) => [`smq:${i}`, `t${i}`] as const)
-      expect(yield* m.setMany(texts)).toEqual([])
-      expect(yield* m.setMany(texts, { noreply: true, ttl: "300 seconds" })).toEqual([])
+      expect(yield* m.setMany(texts, { noreply: false })).toEqual([])
+      expect(yield* m.setMany(texts, { noreply: true, ttl: "300 seconds" })).toBeUndefined()
       expect([...(yield* m.getMany(texts.map(([k]) => k))).entries()]).toEqual(texts)
       const ttl = yield* ttlOf(server(), "smq:7")
       expect(ttl).toBeGreaterThan(290)
-      expect(yield* m.setMany([])).toEqual([])
+      expect(yield* m.setMany([], { noreply: false })).toEqual([])
     }).pipe(provide())
   )
 
@@ -234,9 +234,9 @@ describe("MemcacheShape against memcached", () => {
       expect(yield* m.append("ar:a", "-tail", ack)).toBe(true)
       expect(yield* m.prepend("ar:a", "head-", ack)).toBe(true)
       expect(yield* m.get("ar:a")).toEqual(Option.some("head-replaced-tail"))
-      // With the default noreply the outcome is unknown, and reported as true; the server still did the right thing.
-      expect(yield* m.add("ar:a", "ignored")).toBe(true)
-      expect(yield* m.replace("ar:none2", "ignored")).toBe(true)
+      // With the default noreply the outcome is unknown, and none is claimed; the server still did the right thing.
+      expect(yield* m.add("ar:a", "ignored")).toBeUndefined()
+      expect(yield* m.replace("ar:none2", "ignored")).toBeUndefined()
       expect(yield* m.get("ar:a")).toEqual(Option.some("head-replaced-tail"))
       expect(yield* m.get("ar:none2")).toEqual(Option.none())
     }).pipe(provide())
@@ -268,9 +268,10 @@ describe("MemcacheShape against memcached", () => {
       expect(yield* m.delete("del:a", { noreply: false })).toBe(false)
       expect(yield* m.get("del:a")).toEqual(Option.none())
       yield* m.set("del:b", "b", { noreply: false })
-      expect(yield* m.delete("del:b")).toBe(true)
+      expect(yield* m.delete("del:b", { noreply: false })).toBe(true)
       expect(yield* m.get("del:b")).toEqual(Option.none())
-      expect(yield* m.delete("del:never")).toBe(true)
+      expect(yield* m.delete("del:never", { noreply: false })).toBe(false)
+      expect(yield* m.delete("del:never")).toBeUndefined() // noreply: no outcome claimed
 
       const keys = Array.from({ length: 20 }, (_, i) => `delm:${i}`)
       yield* m.setMany(
@@ -314,7 +315,7 @@ describe("MemcacheShape against memcached", () => {
       expect(yield* m.get("n:pad")).toEqual(Option.some(99))
 
       // noreply: the server does the work, the caller learns nothing.
-      expect(yield* m.incr("n:pad", 1, { noreply: true })).toEqual(Option.none())
+      expect(yield* m.incr("n:pad", 1, { noreply: true })).toBeUndefined()
       expect(yield* m.incr("n:pad", 0, { noreply: false })).toEqual(Option.some(100n))
     }).pipe(provide())
   )
@@ -328,7 +329,7 @@ describe("MemcacheShape against memcached", () => {
       expect(ttl).toBeGreaterThan(290)
       expect(ttl).toBeLessThanOrEqual(300)
       expect(yield* m.touch("t:none", "300 seconds", { noreply: false })).toBe(false)
-      expect(yield* m.touch("t:a", "900 seconds")).toBe(true)
+      expect(yield* m.touch("t:a", "900 seconds", { noreply: false })).toBe(true)
       expect(yield* ttlOf(server(), "t:a")).toBeGreaterThan(890)
       // A sub-second ttl is rounded up to one second, never to 0 (which would mean "never expires").
       expect(yield* m.touch("t:a", "10 millis", { noreply: false })).toBe(true)
@@ -389,9 +390,9 @@ describe("MemcacheShape against memcached", () => {
   it.live("verbosity: OK (acknowledged and noreply), visible in stats settings", () =>
     Effect.gen(function* () {
       const m = yield* Memcache.Memcache
-      expect(yield* m.verbosity(2, { noreply: false })).toBe(true)
+      expect(yield* m.verbosity(2, { noreply: false })).toBeUndefined()
       expect((yield* m.stats(["settings"])).get("verbosity")).toBe(2)
-      expect(yield* m.verbosity(0)).toBe(true)
+      expect(yield* m.verbosity(0)).toBeUndefined()
       expect((yield* m.stats(["settings"])).get("verbosity")).toBe(0)
     }).pipe(provide())
   )
@@ -399,13 +400,13 @@ describe("MemcacheShape against memcached", () => {
   it.live("cacheMemlimit: OK changes maxbytes; MEMLIMIT_TOO_SMALL is a typed MemcacheClientError", () =>
     Effect.gen(function* () {
       const m = yield* Memcache.Memcache
-      expect(yield* m.cacheMemlimit(100)).toBe(true)
+      expect(yield* m.cacheMemlimit(100)).toBeUndefined()
       expect((yield* m.stats(["settings"])).get("maxbytes")).toBe(100 * 1024 * 1024)
       const error = yield* Effect.flip(m.cacheMemlimit(4))
       expect(error._tag).toBe("MemcacheClientError")
       expect(error.message).toContain("MEMLIMIT_TOO_SMALL")
       expect((yield* m.stats(["settings"])).get("maxbytes")).toBe(100 * 1024 * 1024)
-      expect(yield* m.cacheMemlimit(64)).toBe(true)
+      expect(yield* m.cacheMemlimit(64)).toBeUndefined()
       // The connection is still in step.
       expect(yield* m.version()).toBe("1.6.18")
     }).pipe(provide())
@@ -486,10 +487,10 @@ describe("flushAll", () => {
         ],
         { noreply: false }
       )
-      expect(yield* m.flushAll({ noreply: false })).toBe(true)
+      expect(yield* m.flushAll({ noreply: false })).toBeUndefined()
       expect((yield* m.getMany(["f:a", "f:b"])).size).toBe(0)
       yield* m.set("f:c", "c", { noreply: false })
-      expect(yield* m.flushAll()).toBe(true)
+      expect(yield* m.flushAll()).toBeUndefined()
       expect(yield* m.get("f:c")).toEqual(Option.none())
     }).pipe(provide())
   )
@@ -503,7 +504,7 @@ describe("flushAll", () => {
         yield* m.set("fd:a", "a", { noreply: false })
         proxy.resetCounters()
         // 2500 ms is rounded up to 3 s; the server fires between 1 and 3 s later (whole-second clock).
-        expect(yield* m.flushAll({ delay: "2500 millis", noreply: false })).toBe(true)
+        expect(yield* m.flushAll({ delay: "2500 millis", noreply: false })).toBeUndefined()
         expect(text(proxy.clientData())).toBe("flush_all 3\r\n")
         expect(yield* m.get("fd:a")).toEqual(Option.some("a"))
         let gone = false

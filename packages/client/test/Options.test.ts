@@ -108,15 +108,15 @@ describe("options", () => {
       yield* Effect.gen(function* () {
         const m = yield* Memcache.Memcache
         // Each noreply batch is closed by `mn`, in the same write.
-        yield* sends(m.set("nr:a", "x"), true, "set nr:a 16 0 1 noreply\r\nx\r\nmn\r\n")
-        yield* sends(m.add("nr:b", "y"), true, "add nr:b 16 0 1 noreply\r\ny\r\nmn\r\n")
-        yield* sends(m.replace("nr:b", "z"), true, "replace nr:b 16 0 1 noreply\r\nz\r\nmn\r\n")
-        yield* sends(m.append("nr:b", "1"), true, "append nr:b 16 0 1 noreply\r\n1\r\nmn\r\n")
-        yield* sends(m.prepend("nr:b", "0"), true, "prepend nr:b 16 0 1 noreply\r\n0\r\nmn\r\n")
-        yield* sends(m.touch("nr:b", "10 seconds"), true, "touch nr:b 10 noreply\r\nmn\r\n")
-        yield* sends(m.delete("nr:b"), true, "delete nr:b noreply\r\nmn\r\n")
-        yield* sends(m.verbosity(0), true, "verbosity 0 noreply\r\nmn\r\n")
-        yield* sends(m.flushAll(), true, "flush_all noreply\r\nmn\r\n")
+        yield* sends(m.set("nr:a", "x"), undefined, "set nr:a 16 0 1 noreply\r\nx\r\nmn\r\n")
+        yield* sends(m.add("nr:b", "y"), undefined, "add nr:b 16 0 1 noreply\r\ny\r\nmn\r\n")
+        yield* sends(m.replace("nr:b", "z"), undefined, "replace nr:b 16 0 1 noreply\r\nz\r\nmn\r\n")
+        yield* sends(m.append("nr:b", "1"), undefined, "append nr:b 16 0 1 noreply\r\n1\r\nmn\r\n")
+        yield* sends(m.prepend("nr:b", "0"), undefined, "prepend nr:b 16 0 1 noreply\r\n0\r\nmn\r\n")
+        yield* sends(m.touch("nr:b", "10 seconds"), undefined, "touch nr:b 10 noreply\r\nmn\r\n")
+        yield* sends(m.delete("nr:b"), undefined, "delete nr:b noreply\r\nmn\r\n")
+        yield* sends(m.verbosity(0), undefined, "verbosity 0 noreply\r\nmn\r\n")
+        yield* sends(m.flushAll(), undefined, "flush_all noreply\r\nmn\r\n")
         // cas/incr/decr wait for their reply.
         yield* m.set("nr:n", 1, { noreply: false })
         yield* sends(m.incr("nr:n", 2), Option.some(3n), "incr nr:n 2\r\n")
@@ -126,7 +126,7 @@ describe("options", () => {
         // Per-call overrides, both ways.
         yield* sends(m.set("nr:c", "x", { noreply: false }), true, "set nr:c 16 0 1\r\nx\r\n")
         yield* sends(m.delete("nr:c", { noreply: false }), true, "delete nr:c\r\n")
-        yield* sends(m.incr("nr:n", 1, { noreply: true }), Option.none(), "incr nr:n 1 noreply\r\nmn\r\n")
+        yield* sends(m.incr("nr:n", 1, { noreply: true }), undefined, "incr nr:n 1 noreply\r\nmn\r\n")
         // The quiet incr was still done.
         expect(yield* m.get("nr:n")).toEqual(Option.some(8))
         // setMany and deleteMany follow the default too, with one `mn` after each batch.
@@ -147,17 +147,19 @@ describe("options", () => {
         expect((yield* m.getMany(["nr:m1", "nr:m2"])).size).toBe(0)
       }).pipe(provide({ server: proxy.address }))
 
-      // The layer default turned off; a per-call noreply still wins.
+      // The layer default turned off: the calls wait (no noreply on the wire) but, not having asked for the
+      // outcome, answer nothing; a per-call noreply still wins.
       yield* Effect.gen(function* () {
         const m = yield* Memcache.Memcache
-        yield* sends(m.set("nr:d", "x"), true, "set nr:d 16 0 1\r\nx\r\n")
-        yield* sends(m.add("nr:d", "x"), false, "add nr:d 16 0 1\r\nx\r\n")
-        yield* sends(m.delete("nr:d"), true, "delete nr:d\r\n")
-        yield* sends(m.delete("nr:d"), false, "delete nr:d\r\n")
+        yield* sends(m.set("nr:d", "x"), undefined, "set nr:d 16 0 1\r\nx\r\n")
+        yield* sends(m.add("nr:d", "x"), undefined, "add nr:d 16 0 1\r\nx\r\n")
+        yield* sends(m.add("nr:d", "x", { noreply: false }), false, "add nr:d 16 0 1\r\nx\r\n")
+        yield* sends(m.delete("nr:d"), undefined, "delete nr:d\r\n")
+        yield* sends(m.delete("nr:d"), undefined, "delete nr:d\r\n")
         // A bare number is milliseconds (as everywhere in Effect), rounded up to a whole second.
-        yield* sends(m.touch("nr:d", 5), false, "touch nr:d 1\r\n")
-        yield* sends(m.touch("nr:d", "5 seconds"), false, "touch nr:d 5\r\n")
-        yield* sends(m.set("nr:e", "x", { noreply: true }), true, "set nr:e 16 0 1 noreply\r\nx\r\nmn\r\n")
+        yield* sends(m.touch("nr:d", 5), undefined, "touch nr:d 1\r\n")
+        yield* sends(m.touch("nr:d", "5 seconds"), undefined, "touch nr:d 5\r\n")
+        yield* sends(m.set("nr:e", "x", { noreply: true }), undefined, "set nr:e 16 0 1 noreply\r\nx\r\nmn\r\n")
       }).pipe(provide({ server: proxy.address, defaultNoreply: false }))
     })
   )
@@ -318,26 +320,30 @@ describe("options", () => {
     })
   )
 
-  it.live("timeout per call: a short override fails with an operation timeout; the connection is replaced", () =>
-    Effect.gen(function* () {
-      const proxy = yield* proxyTo(server())
-      yield* Effect.gen(function* () {
-        const m = yield* Memcache.Memcache
-        yield* m.set("to:a", "a", { noreply: false })
-        proxy.setMode({ _tag: "Blackhole" })
-        const error = yield* Effect.flip(m.get("to:a", { timeout: "150 millis" }))
-        expect(error._tag).toBe("MemcacheTimeoutError")
-        if (error._tag === "MemcacheTimeoutError") {
-          expect(error.phase).toBe("operation")
-          expect(error.millis).toBe(150)
-        }
-        const admin = yield* Effect.flip(m.version({ timeout: 100 }))
-        expect(admin).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 100 })
-        proxy.setMode({ _tag: "Pass" })
-        expect(yield* m.get("to:a")).toEqual(Option.some("a"))
-        expect(proxy.acceptedConnections).toBe(3)
-      }).pipe(provide({ server: proxy.address, timeout: "10 seconds" }))
-    })
+  it.live(
+    "timeout per call: a short override fails alone; a connection silent for the layer's timeout is replaced",
+    () =>
+      Effect.gen(function* () {
+        const proxy = yield* proxyTo(server())
+        yield* Effect.gen(function* () {
+          const m = yield* Memcache.Memcache
+          yield* m.set("to:a", "a", { noreply: false })
+          proxy.setMode({ _tag: "Blackhole" }) // replies are lost: the connection goes silent
+          const error = yield* Effect.flip(m.get("to:a", { timeout: "150 millis" }))
+          expect(error._tag).toBe("MemcacheTimeoutError")
+          if (error._tag === "MemcacheTimeoutError") {
+            expect(error.phase).toBe("operation")
+            expect(error.millis).toBe(150)
+          }
+          const admin = yield* Effect.flip(m.version({ timeout: 100 }))
+          expect(admin).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 100 })
+          // Silent past the layer's timeout while replies are due: retired, and the next call reconnects.
+          yield* Effect.sleep("600 millis")
+          proxy.setMode({ _tag: "Pass" })
+          expect(yield* m.get("to:a")).toEqual(Option.some("a"))
+          expect(proxy.acceptedConnections).toBe(2)
+        }).pipe(provide({ server: proxy.address, timeout: "400 millis" }))
+      })
   )
 
   it.live("retry: a read retries through a reset and succeeds; a set does not retry unless retryUnsafe", () =>
@@ -594,7 +600,7 @@ describe("options", () => {
         const m = yield* Memcache.Memcache
         yield* m.set("k", "v")
         // noreply off: add reports the NOT_STORED.
-        expect(yield* m.add("k", "w")).toBe(false)
+        expect(yield* m.add("k", "w", { noreply: false })).toBe(false)
         expect(yield* rawGet(server(), "cfg:k")).toBe("VALUE cfg:k 16 1\r\nv\r\nEND\r\n")
       }).pipe(
         Effect.provide(
@@ -628,7 +634,7 @@ describe("options", () => {
       yield* Effect.gen(function* () {
         const m = yield* Memcache.Memcache
         yield* m.set("k", "v")
-        expect(yield* m.add("k", "w")).toBe(false)
+        expect(yield* m.add("k", "w", { noreply: false })).toBe(false)
         expect(yield* rawGet(server(), "env:k")).toBe("VALUE env:k 16 1\r\nv\r\nEND\r\n")
         proxy.setMode({ _tag: "Blackhole" })
         const error = yield* Effect.flip(m.get("k"))

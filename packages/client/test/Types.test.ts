@@ -12,7 +12,7 @@ import {
   MemcacheMemory,
   Serializer
 } from "@effect-memcache/client"
-import { type Config, type Duration, Effect, type Layer, type Option } from "effect"
+import { type Config, type Duration, Effect, type Layer, type Option, type Stream } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 
 type Shape = Memcache.MemcacheShape<Memcache.Value>
@@ -87,6 +87,7 @@ describe("the service's types", () => {
       | "cacheMemlimit"
       | "quit"
       | "shutdown"
+      | "noreplyFailures"
       | "withSerializer"
     >()
     expectTypeOf<Text>().toEqualTypeOf<Memcache.MemcacheShape<string>>()
@@ -111,22 +112,85 @@ describe("the service's types", () => {
     >()
   })
 
-  it("writes: whether stored, the keys not stored, or the CAS outcome, or a ValueError", () => {
-    expectTypeOf<Outcome<Shape["set"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["setMany"]>>().toEqualTypeOf<Pinned<ReadonlyArray<string>, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["add"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["replace"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["append"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["prepend"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Shape["cas"]>>().toEqualTypeOf<Pinned<Memcache.CasResult, ValueFailure>>()
+  it("writes that are noreply by default answer nothing, and their outcome with noreply: false", () => {
+    // Never called: the calls are there for their types.
+    const calls = <A>(m: Memcache.MemcacheShape<A>, a: A, flag: boolean) => {
+      type Quiet<R, E> = readonly [
+        Effect.Effect<void, E>,
+        Effect.Effect<R, E>,
+        Effect.Effect<void, E>,
+        Effect.Effect<R | void, E>
+      ]
+      expectTypeOf([
+        m.set("k", a),
+        m.set("k", a, { noreply: false }),
+        m.set("k", a, { noreply: true, ttl: 1 }),
+        m.set("k", a, { noreply: flag })
+      ] as const).toEqualTypeOf<Quiet<boolean, ValueFailure>>()
+      for (const write of [m.add, m.replace, m.append, m.prepend]) {
+        expectTypeOf([
+          write("k", a),
+          write("k", a, { noreply: false }),
+          write("k", a, { noreply: true }),
+          write("k", a, { noreply: flag })
+        ] as const).toEqualTypeOf<Quiet<boolean, ValueFailure>>()
+      }
+      const entries: ReadonlyArray<readonly [string, A]> = [["k", a]]
+      expectTypeOf([
+        m.setMany(entries),
+        m.setMany(entries, { noreply: false }),
+        m.setMany(entries, { noreply: true }),
+        m.setMany(entries, { noreply: flag })
+      ] as const).toEqualTypeOf<Quiet<ReadonlyArray<string>, ValueFailure>>()
+      expectTypeOf([
+        m.delete("k"),
+        m.delete("k", { noreply: false }),
+        m.delete("k", { noreply: true }),
+        m.delete("k", { noreply: flag })
+      ] as const).toEqualTypeOf<Quiet<boolean, KeyFailure>>()
+      expectTypeOf([
+        m.touch("k", "1 minute"),
+        m.touch("k", "1 minute", { noreply: false }),
+        m.touch("k", "1 minute", { noreply: true }),
+        m.touch("k", "1 minute", { noreply: flag })
+      ] as const).toEqualTypeOf<Quiet<boolean, KeyFailure>>()
+    }
+    expectTypeOf(calls).toBeFunction()
   })
 
-  it("keyed calls without a value: delete, deleteMany, incr, decr, touch fail with a KeyError", () => {
-    expectTypeOf<Outcome<Shape["delete"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+  it("writes that wait by default (cas, incr, decr) answer their outcome, and nothing with noreply: true", () => {
+    const calls = <A>(m: Memcache.MemcacheShape<A>, a: A, flag: boolean) => {
+      type Waits<R, E> = readonly [
+        Effect.Effect<R, E>,
+        Effect.Effect<R, E>,
+        Effect.Effect<void, E>,
+        Effect.Effect<R | void, E>
+      ]
+      expectTypeOf([
+        m.cas("k", a, 1n),
+        m.cas("k", a, 1n, { noreply: false }),
+        m.cas("k", a, 1n, { noreply: true }),
+        m.cas("k", a, 1n, { noreply: flag })
+      ] as const).toEqualTypeOf<Waits<Memcache.CasResult, ValueFailure>>()
+      for (const count of [m.incr, m.decr]) {
+        expectTypeOf([
+          count("k", 1),
+          count("k", 1n, { noreply: false }),
+          count("k", 1, { noreply: true }),
+          count("k", 1, { noreply: flag })
+        ] as const).toEqualTypeOf<Waits<Option.Option<bigint>, KeyFailure>>()
+      }
+    }
+    expectTypeOf(calls).toBeFunction()
+  })
+
+  it("noreplyFailures: the error replies of noreply commands, as a stream of typed errors", () => {
+    expectTypeOf<Shape["noreplyFailures"]>().toEqualTypeOf<Stream.Stream<ErrorReply>>()
+    expectTypeOf<Text["noreplyFailures"]>().toEqualTypeOf<Stream.Stream<ErrorReply>>()
+  })
+
+  it("keyed calls without a value: deleteMany fails with a KeyError", () => {
     expectTypeOf<Outcome<Shape["deleteMany"]>>().toEqualTypeOf<Pinned<void, KeyFailure>>()
-    expectTypeOf<Outcome<Shape["incr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
-    expectTypeOf<Outcome<Shape["decr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
-    expectTypeOf<Outcome<Shape["touch"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
   })
 
   it("expiry: touch, gat and gats take a ttl or { exptime }; store options take ttl and exptime", () => {
@@ -150,9 +214,9 @@ describe("the service's types", () => {
       Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
     >()
     expectTypeOf<Outcome<Shape["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Shape["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Shape["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Shape["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["flushAll"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["verbosity"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Shape["cacheMemlimit"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
     expectTypeOf<Outcome<Shape["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
     expectTypeOf<Outcome<Shape["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
   })
@@ -171,36 +235,29 @@ describe("a typed view's types (withSerializer(Serializer.string))", () => {
     expectTypeOf<Outcome<Text["getsManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialHits<WithCas>, Input>>()
   })
 
-  it("writes take the view's type; outcomes and errors as for the service", () => {
+  it("writes take the view's type", () => {
     expectTypeOf<Text["set"]>().parameter(1).toEqualTypeOf<string>()
     expectTypeOf<Text["cas"]>().parameter(1).toEqualTypeOf<string>()
     expectTypeOf<Text["setMany"]>().parameter(0).toEqualTypeOf<Iterable<readonly [string, string]>>()
-    expectTypeOf<Outcome<Text["set"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Text["setMany"]>>().toEqualTypeOf<Pinned<ReadonlyArray<string>, ValueFailure>>()
-    expectTypeOf<Outcome<Text["add"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Text["replace"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Text["append"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Text["prepend"]>>().toEqualTypeOf<Pinned<boolean, ValueFailure>>()
-    expectTypeOf<Outcome<Text["cas"]>>().toEqualTypeOf<Pinned<Memcache.CasResult, ValueFailure>>()
     expectTypeOf<Outcome<Text["setManyPartial"]>>().toEqualTypeOf<
       Pinned<Memcache.PartialWrites, Input | Serialization>
     >()
   })
 
   it("calls that carry no value are the service's own", () => {
-    expectTypeOf<Outcome<Text["delete"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
+    expectTypeOf<Text["delete"]>().toEqualTypeOf<Shape["delete"]>()
+    expectTypeOf<Text["touch"]>().toEqualTypeOf<Shape["touch"]>()
+    expectTypeOf<Text["incr"]>().toEqualTypeOf<Shape["incr"]>()
+    expectTypeOf<Text["decr"]>().toEqualTypeOf<Shape["decr"]>()
     expectTypeOf<Outcome<Text["deleteMany"]>>().toEqualTypeOf<Pinned<void, KeyFailure>>()
     expectTypeOf<Outcome<Text["deleteManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialWrites, Input>>()
-    expectTypeOf<Outcome<Text["incr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
-    expectTypeOf<Outcome<Text["decr"]>>().toEqualTypeOf<Pinned<Option.Option<bigint>, KeyFailure>>()
-    expectTypeOf<Outcome<Text["touch"]>>().toEqualTypeOf<Pinned<boolean, KeyFailure>>()
     expectTypeOf<Outcome<Text["stats"]>>().toEqualTypeOf<
       Pinned<ReadonlyMap<string, Memcache.StatValue>, AdminFailure | Input>
     >()
     expectTypeOf<Outcome<Text["version"]>>().toEqualTypeOf<Pinned<string, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Text["flushAll"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Text["verbosity"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
-    expectTypeOf<Outcome<Text["cacheMemlimit"]>>().toEqualTypeOf<Pinned<boolean, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["flushAll"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["verbosity"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+    expectTypeOf<Outcome<Text["cacheMemlimit"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
     expectTypeOf<Outcome<Text["quit"]>>().toEqualTypeOf<Pinned<void, never>>()
     expectTypeOf<Outcome<Text["shutdown"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
   })

@@ -17,11 +17,14 @@ describe("setMany on a server with a 1 KiB item size", () => {
     Effect.gen(function* () {
       const m = yield* MemcacheClient.make({ server: server().address, defaultNoreply: false })
       const big = new Uint8Array(5000)
-      const failed = yield* m.setMany([
-        ["wm:ok", "fine"],
-        ["wm:big", big],
-        ["wm:ok2", "also fine"]
-      ])
+      const failed = yield* m.setMany(
+        [
+          ["wm:ok", "fine"],
+          ["wm:big", big],
+          ["wm:ok2", "also fine"]
+        ],
+        { noreply: false }
+      )
       expect(failed).toEqual(["wm:big"])
       expect(yield* m.get("wm:ok")).toEqual(Option.some("fine"))
       expect(yield* m.get("wm:ok2")).toEqual(Option.some("also fine"))

@@ -126,16 +126,16 @@ export const make = (settings: Settings): Admin => {
         Effect.suspend(() => {
           const delay = o?.delay === undefined ? undefined : Math.ceil(toMillis(o.delay) / 1000)
           const command: Command.FlushAll = { _tag: "FlushAll", delay, noreply: o?.noreply ?? defaultNoreply }
-          return Effect.as(toAll(settings, "flush_all", command, o), true)
+          return toAll(settings, "flush_all", command, o)
         })
       ),
     verbosity: (level, o) => {
       const command: Command.Verbosity = { _tag: "Verbosity", level, noreply: o?.noreply ?? defaultNoreply }
-      return instrument.around("verbosity", true, Effect.as(toAll(settings, "verbosity", command, o), true))
+      return instrument.around("verbosity", true, toAll(settings, "verbosity", command, o))
     },
     cacheMemlimit: (megabytes, o) => {
       const command: Command.CacheMemlimit = { _tag: "CacheMemlimit", megabytes, noreply: false }
-      return instrument.around("cacheMemlimit", true, Effect.as(toAll(settings, "cache_memlimit", command, o), true))
+      return instrument.around("cacheMemlimit", true, toAll(settings, "cache_memlimit", command, o))
     },
     quit: () => Effect.forEach(settings.backend.targets, (t) => t.quit, { concurrency: "unbounded", discard: true }),
     shutdown: (o) => instrument.around("shutdown", false, shutdown(settings, o))

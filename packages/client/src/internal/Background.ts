@@ -5,13 +5,21 @@
  *
  * @internal
  */
+import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
+import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { ReplyError } from "../MemcacheError.ts"
+import { replyError } from "./Call.ts"
+
+/** How many of the latest noreply failures a new subscriber of `noreplyFailures` gets first. */
+export const NOREPLY_REPLAY = 64
 
 /** @internal */
 export interface Background {
@@ -26,6 +34,13 @@ export interface Background {
   readonly now: <A>(effect: Effect.Effect<A>) => A | undefined
   /** Logs a warning in the layer's context, unless the layer is closed. */
   readonly warn: (message: string) => void
+  /**
+   * The error replies a server sent for noreply commands, one batch at a time: logged once per batch and
+   * published to {@link Background.noreplyFailures}.
+   */
+  readonly reportNoreply: (server: string, replies: ReadonlyArray<Reply.Reply>) => void
+  /** Every reported noreply failure; a new subscriber first gets the latest {@link NOREPLY_REPLAY}. */
+  readonly noreplyFailures: Stream.Stream<ReplyError>
 }
 
 /** The background of the layer being built: call it in the layer's scope. */
@@ -33,6 +48,8 @@ export const make: Effect.Effect<Background, never, Scope.Scope> = Effect.gen(fu
   const context = yield* Effect.context<never>()
   const fork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   const runSync = Effect.runSyncExitWith(context)
+  const failures = yield* PubSub.sliding<ReplyError>({ capacity: 1024, replay: NOREPLY_REPLAY })
+  yield* Effect.addFinalizer(() => PubSub.shutdown(failures))
   const background: Background = {
     clock: Context.get(context, Clock.Clock),
     fork: (effect) => fork(effect),
@@ -42,7 +59,21 @@ export const make: Effect.Effect<Background, never, Scope.Scope> = Effect.gen(fu
     },
     warn: (message) => {
       fork(Effect.logWarning(message))
-    }
+    },
+    reportNoreply: (server, replies) => {
+      const errors: Array<ReplyError> = []
+      for (const reply of replies) {
+        const error = replyError("noreply command", server, reply)
+        if (error !== undefined) errors.push(error)
+      }
+      if (errors.length === 0) return
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more in the same batch)` : ""
+      const warning = Effect.logWarning(
+        `memcache ${server}: a noreply command failed: ${errors[0]!._tag} ${errors[0]!.text}${more}`
+      )
+      fork(Effect.andThen(warning, PubSub.publishAll(failures, errors)))
+    },
+    noreplyFailures: Stream.fromPubSub(failures)
   }
   return background
 })

@@ -47,8 +47,11 @@ export interface ConnectionOptions {
    */
   readonly stallMillis: number
   readonly auth: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
-  /** Errors the server reported for noreply commands (found before the `mn` that closes their batch). */
-  readonly onQuietError: (reply: Reply.Reply) => void
+  /**
+   * The error replies the server sent for noreply commands (found before the `mn` that closes their batch):
+   * reported once per batch.
+   */
+  readonly onQuietErrors: (replies: ReadonlyArray<Reply.Reply>) => void
 }
 
 /** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
@@ -85,6 +88,8 @@ export class Connection {
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
   private retiredWith: TransportError | undefined
+  /** Error replies of noreply commands in the batch being read. */
+  private quietErrors: Array<Reply.Reply> | undefined = undefined
   /** When the connection last made progress: reply bytes arrived, or replies became due on an idle connection. */
   private progressAt = 0
   /** Called once when the connection retires, so its owner can stop handing it requests. */
@@ -99,7 +104,10 @@ export class Connection {
     this.decoder = new Decoder.Decoder({
       onReply: (reply) => this.onReply(reply),
       onError: (error) => this.onProtocolError(error),
-      onQuietError: (reply) => options.onQuietError(reply),
+      onQuietError: (reply) => {
+        if (this.quietErrors === undefined) this.quietErrors = [reply]
+        else this.quietErrors.push(reply)
+      },
       maxValueLength: options.maxValueLength
     })
     socket.on("data", (chunk: Uint8Array) => {
@@ -239,8 +247,15 @@ export class Connection {
   private onReply(reply: Reply.Reply): void {
     const request = this.pending.shift()
     if (request === undefined) return // the decoder only completes what was expected
+    if (this.quietErrors !== undefined && request.expectation?._tag === "Sync") this.reportQuietErrors()
     if (request.state === State.Written) request.settle(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
     if (this.queued.size > 0 && !this.flushScheduled) this.scheduleFlush()
+  }
+
+  private reportQuietErrors(): void {
+    const errors = this.quietErrors
+    this.quietErrors = undefined
+    if (errors !== undefined) this.options.onQuietErrors(errors)
   }
 
   private onProtocolError(error: Errors.ProtocolError): void {
@@ -268,6 +283,9 @@ export class Connection {
     this.timerAt = Infinity
     if (this.retiredWith !== undefined) return
     const now = Date.now()
+    // Checked before any call is failed: a failed call's fiber may send again at once, and must not be handed
+    // a connection about to be retired.
+    if (this.pending.size > 0 && this.stalledAt() <= now) return this.stalled(now)
     let next = Infinity
     // A request whose deadline passed fails alone. Queued, it is never written; written, it stays in `pending`
     // (settled, so its reply is read and dropped in order).
@@ -280,7 +298,6 @@ export class Connection {
     this.pending.forEach(visit)
     if (this.pending.size > 0) {
       const stalledAt = this.stalledAt()
-      if (stalledAt <= now) return this.stalled(now - this.progressAt)
       if (stalledAt < next) next = stalledAt
     }
     if (next !== Infinity) this.arm(next)
@@ -308,14 +325,18 @@ export class Connection {
     })
   }
 
-  /** No reply bytes for the stall window while replies were due: the server or the path to it is stuck. */
-  private stalled(silentMillis: number): void {
+  /**
+   * No reply bytes for the stall window while replies were due: the server or the path to it is stuck. The
+   * calls whose own deadline passed fail with their timeout, the others are aborted.
+   */
+  private stalled(now: number): void {
     this.retire(
       new MemcacheConnectionError({
         server: this.options.address.name,
         reason: "aborted",
-        detail: `connection retired: no reply bytes for ${Math.round(silentMillis)} ms while replies were due`
-      })
+        detail: `connection retired: no reply bytes for ${Math.ceil(now - this.progressAt)} ms while replies were due`
+      }),
+      (r) => (r.deadline <= now ? this.timeoutOf(r) : undefined)
     )
   }
 
@@ -324,7 +345,7 @@ export class Connection {
    * stall, layer shutdown) goes through here; a call's own timeout does not. Every request still in the
    * connection fails, the socket is destroyed, and the owner is told.
    */
-  retire(error: TransportError): void {
+  retire(error: TransportError, errorFor?: (request: Request) => TransportError | undefined): void {
     if (this.retiredWith !== undefined) return
     this.retiredWith = error
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -332,9 +353,14 @@ export class Connection {
     // The owner lets go first: resuming a request runs its fiber synchronously, and a caller that sends again
     // right away (a retry, the next call of a loop) must be given a new connection, not this dead one.
     this.onRetire?.(error)
+    this.reportQuietErrors()
     const failure = Exit.fail(error)
-    for (const request of this.pending.drain()) request.settle(failure)
-    for (const request of this.queued.drain()) request.settle(failure)
+    const fail = (request: Request) => {
+      const own = errorFor?.(request)
+      request.settle(own === undefined ? failure : Exit.fail(own))
+    }
+    for (const request of this.pending.drain()) fail(request)
+    for (const request of this.queued.drain()) fail(request)
   }
 
   /** Closes the socket after the replies already asked for (used by `quit`). */

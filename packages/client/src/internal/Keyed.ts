@@ -33,18 +33,29 @@ const one = <X, E>(
     return sendKnown(name, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
   })
 
-/** `true` for `ok` (or noreply), `false` for NOT_FOUND. */
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
+
+/** `true` for `ok`, `false` for NOT_FOUND; nothing when sent with noreply. */
 const found =
   (ok: "Deleted" | "Touched") =>
-  (reply: Reply.Reply | undefined): Effect.Effect<boolean> | undefined =>
-    reply === undefined || reply._tag === ok
-      ? Effect.succeed(true)
-      : reply._tag === "NotFound"
-        ? Effect.succeed(false)
-        : undefined
+  (reply: Reply.Reply | undefined): Effect.Effect<boolean | void> | undefined =>
+    reply === undefined ? Effect.void : reply._tag === ok ? TRUE : reply._tag === "NotFound" ? FALSE : undefined
 
 const deleted = found("Deleted")
 const touched = found("Touched")
+
+/**
+ * A reply the caller did not ask for (no `noreply: false`): the call answers nothing, as its type says, even
+ * when the layer's `defaultNoreply` made it wait; error replies still fail it.
+ */
+const unasked =
+  (ok: "Deleted" | "Touched") =>
+  (reply: Reply.Reply | undefined): Effect.Effect<void> | undefined =>
+    reply === undefined || reply._tag === ok || reply._tag === "NotFound" ? Effect.void : undefined
+
+const deletedUnasked = unasked("Deleted")
+const touchedUnasked = unasked("Touched")
 
 const del = (settings: Settings, key: string, o: NoreplyOptions | undefined) => {
   const command: Command.Delete = {
@@ -52,7 +63,8 @@ const del = (settings: Settings, key: string, o: NoreplyOptions | undefined) => 
     key: settings.prefix + key,
     noreply: o?.noreply ?? settings.defaultNoreply
   }
-  return settings.instrument.around("delete", true, one(settings, "delete", key, o, command, deleted))
+  const interpret = o?.noreply === false ? deleted : deletedUnasked
+  return settings.instrument.around("delete", true, one(settings, "delete", key, o, command, interpret))
 }
 
 /** deleteMany's commands, every key checked before any is sent. */
@@ -94,12 +106,14 @@ const deleteManyPartial = (settings: Settings, keys: Iterable<string>, o: Norepl
   return settings.instrument.around("deleteManyPartial", true, run, list.length)
 }
 
-const counted = (reply: Reply.Reply | undefined): Effect.Effect<Option.Option<bigint>> | undefined =>
-  reply === undefined || reply._tag === "NotFound"
-    ? Effect.succeedNone
-    : reply._tag === "Numeric"
-      ? Effect.succeed(Option.some(reply.value))
-      : undefined
+const counted = (reply: Reply.Reply | undefined): Effect.Effect<Option.Option<bigint> | void> | undefined =>
+  reply === undefined
+    ? Effect.void
+    : reply._tag === "NotFound"
+      ? Effect.succeedNone
+      : reply._tag === "Numeric"
+        ? Effect.succeed(Option.some(reply.value))
+        : undefined
 
 const arithmetic = (
   settings: Settings,
@@ -127,17 +141,52 @@ const touch = (settings: Settings, key: string, ttl: Expiry, o: NoreplyOptions |
   const run = Effect.flatMap(Ttl.resolve("touch", Ttl.ofExpiry("touch", ttl)), (exptime) => {
     const noreply = o?.noreply ?? settings.defaultNoreply
     const command: Command.Touch = { _tag: "Touch", key: settings.prefix + key, exptime, noreply }
-    return one(settings, "touch", key, o, command, touched)
+    return one(settings, "touch", key, o, command, o?.noreply === false ? touched : touchedUnasked)
   })
   return settings.instrument.around("touch", true, run)
 }
 
+type Options<Noreply> = NoreplyOptions & { readonly noreply: Noreply }
+type Quiet = NoreplyOptions & { readonly noreply?: true | undefined }
+type Waiting = NoreplyOptions & { readonly noreply?: false | undefined }
+
+const deleteOf = (settings: Settings): Keyed["delete"] => {
+  function remove(key: string, o: Options<false>): Effect.Effect<boolean, KeyError>
+  function remove(key: string, o?: Quiet): Effect.Effect<void, KeyError>
+  function remove(key: string, o?: NoreplyOptions): Effect.Effect<boolean | void, KeyError>
+  function remove(key: string, o?: NoreplyOptions): Effect.Effect<boolean | void, KeyError> {
+    return del(settings, key, o)
+  }
+  return remove
+}
+
+const touchOf = (settings: Settings): Keyed["touch"] => {
+  function touchKey(key: string, ttl: Expiry, o: Options<false>): Effect.Effect<boolean, KeyError>
+  function touchKey(key: string, ttl: Expiry, o?: Quiet): Effect.Effect<void, KeyError>
+  function touchKey(key: string, ttl: Expiry, o?: NoreplyOptions): Effect.Effect<boolean | void, KeyError>
+  function touchKey(key: string, ttl: Expiry, o?: NoreplyOptions): Effect.Effect<boolean | void, KeyError> {
+    return touch(settings, key, ttl, o)
+  }
+  return touchKey
+}
+
+const arithmeticOf = (settings: Settings, verb: "incr" | "decr"): Keyed["incr"] => {
+  type Count = Option.Option<bigint>
+  function count(key: string, delta: bigint | number, o: Options<true>): Effect.Effect<void, KeyError>
+  function count(key: string, delta: bigint | number, o?: Waiting): Effect.Effect<Count, KeyError>
+  function count(key: string, delta: bigint | number, o?: NoreplyOptions): Effect.Effect<Count | void, KeyError>
+  function count(key: string, delta: bigint | number, o?: NoreplyOptions): Effect.Effect<Count | void, KeyError> {
+    return arithmetic(settings, verb, key, delta, o)
+  }
+  return count
+}
+
 /** The keyed commands without values. */
 export const make = (settings: Settings): Keyed => ({
-  delete: (key, o) => del(settings, key, o),
+  delete: deleteOf(settings),
   deleteMany: (keys, o) => deleteMany(settings, keys, o),
   deleteManyPartial: (keys, o) => deleteManyPartial(settings, keys, o),
-  incr: (key, delta, o) => arithmetic(settings, "incr", key, delta, o),
-  decr: (key, delta, o) => arithmetic(settings, "decr", key, delta, o),
-  touch: (key, ttl, o) => touch(settings, key, ttl, o)
+  incr: arithmeticOf(settings, "incr"),
+  decr: arithmeticOf(settings, "decr"),
+  touch: touchOf(settings)
 })

@@ -26,7 +26,7 @@ import * as Transport from "./Transport.ts"
 export type ConnectFailure = MemcacheConnectionError | MemcacheTimeoutError
 
 /** @internal */
-export interface ServerOptions extends Omit<ConnectionOptions, "address" | "onQuietError"> {
+export interface ServerOptions extends Omit<ConnectionOptions, "address" | "onQuietErrors"> {
   readonly connections: number
   readonly reconnect: Schedule.Schedule<unknown, ConnectFailure>
 }
@@ -133,7 +133,7 @@ export class Server {
   }
 
   private open(): Effect.Effect<Connection, ConnectFailure> {
-    return open({ ...this.options, address: this.address, onQuietError: this.onQuietError }).pipe(
+    return open({ ...this.options, address: this.address, onQuietErrors: this.onQuietErrors }).pipe(
       Effect.tap((connection) => Effect.sync(() => this.adopt(connection))),
       Effect.tapError((failure) => Effect.sync(() => this.backoff(failure)))
     )
@@ -171,11 +171,8 @@ export class Server {
     }
   }
 
-  private readonly onQuietError = (reply: Reply.Reply) => {
-    if (this.closed) return
-    this.background.warn(
-      `memcache ${this.name}: a noreply command failed: ${reply._tag}${"text" in reply ? ` ${reply.text}` : ""}`
-    )
+  private readonly onQuietErrors = (replies: ReadonlyArray<Reply.Reply>) => {
+    if (!this.closed) this.background.reportNoreply(this.name, replies)
   }
 
   private closedError(): MemcacheConnectionError {

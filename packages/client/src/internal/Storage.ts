@@ -9,7 +9,7 @@ import type * as Reply from "@effect-memcache/protocol/Reply"
 import type * as Validation from "@effect-memcache/protocol/Validation"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import type { CasResult, MemcacheShape, StoreOptions, ValueError } from "../Memcache.ts"
+import type { CasResult, MemcacheShape, QuietByDefault, StoreOptions, ValueError } from "../Memcache.ts"
 import {
   isReplyError,
   type MemcacheIllegalInputError,
@@ -30,26 +30,39 @@ type Storage<A> = Pick<
 const TRUE = Effect.succeed(true)
 const FALSE = Effect.succeed(false)
 
-/** A storage reply: `true` stored (or sent with noreply), `false` not stored. */
-const interpretStore: Interpret<boolean, MemcacheProtocolError> = (reply, target, name) =>
-  reply === undefined || reply._tag === "Stored"
-    ? TRUE
-    : reply._tag === "NotStored"
-      ? FALSE
-      : unexpected(target, name, reply)
+/** A storage reply the caller asked for (`noreply: false`): `true` stored, `false` not stored. */
+const interpretStore: Interpret<boolean | void, MemcacheProtocolError> = (reply, target, name) =>
+  reply === undefined
+    ? Effect.void
+    : reply._tag === "Stored"
+      ? TRUE
+      : reply._tag === "NotStored"
+        ? FALSE
+        : unexpected(target, name, reply)
+
+/**
+ * A storage reply the caller did not ask for: sent with noreply, or waited for only because the layer's
+ * `defaultNoreply` is off. The call answers nothing, as its type says; error replies still fail it.
+ */
+const interpretUnasked: Interpret<void, MemcacheProtocolError> = (reply, target, name) =>
+  reply === undefined || reply._tag === "Stored" || reply._tag === "NotStored"
+    ? Effect.void
+    : unexpected(target, name, reply)
 
 const CAS_STORED = Effect.succeed<CasResult>("Stored")
 const CAS_EXISTS = Effect.succeed<CasResult>("Exists")
 const CAS_NOT_FOUND = Effect.succeed<CasResult>("NotFound")
 
-const interpretCas: Interpret<CasResult, MemcacheProtocolError> = (reply, target, name) =>
-  reply === undefined || reply._tag === "Stored"
-    ? CAS_STORED
-    : reply._tag === "Exists"
-      ? CAS_EXISTS
-      : reply._tag === "NotFound"
-        ? CAS_NOT_FOUND
-        : unexpected(target, name, reply)
+const interpretCas: Interpret<CasResult | void, MemcacheProtocolError> = (reply, target, name) =>
+  reply === undefined
+    ? Effect.void
+    : reply._tag === "Stored"
+      ? CAS_STORED
+      : reply._tag === "Exists"
+        ? CAS_EXISTS
+        : reply._tag === "NotFound"
+          ? CAS_NOT_FOUND
+          : unexpected(target, name, reply)
 
 /** Whether a `set` reply means the key was written. */
 const stored = (reply: Reply.Reply | undefined): boolean => reply === undefined || reply._tag === "Stored"
@@ -147,7 +160,11 @@ const setCommands = <A>(
  * Every entry at once. A key the server refused (NOT_STORED, or an error reply such as SERVER_ERROR object too
  * large) is a failed key; a transport failure fails the call (setManyPartial keeps it as data).
  */
-const setMany = <A>(view: View<A>, entries: Iterable<readonly [string, A]>, o: StoreOptions | undefined) => {
+const setMany = <A>(
+  view: View<A>,
+  entries: Iterable<readonly [string, A]>,
+  o: StoreOptions | undefined
+): Effect.Effect<ReadonlyArray<string> | void, ValueError> => {
   const { settings } = view
   const list = Array.from(entries)
   const run = Effect.flatMap(setCommands(view, list, o), (commands) => {
@@ -160,11 +177,29 @@ const setMany = <A>(view: View<A>, entries: Iterable<readonly [string, A]>, o: S
         isReplyError,
         () => Effect.succeed(key)
       )
+    const asked = o?.noreply === false
     return Effect.map(Effect.forEach(commands, one, { concurrency: "unbounded" }), (failed) =>
-      failed.filter((key): key is string => key !== undefined)
+      asked ? failed.filter((key): key is string => key !== undefined) : undefined
     )
   })
   return settings.instrument.around("setMany", false, run, list.length)
+}
+
+const setManyOf = <A>(view: View<A>): MemcacheShape<A>["setMany"] => {
+  type Entries = Iterable<readonly [string, A]>
+  function many(
+    entries: Entries,
+    o: StoreOptions & { readonly noreply: false }
+  ): Effect.Effect<ReadonlyArray<string>, ValueError>
+  function many(
+    entries: Entries,
+    o?: StoreOptions & { readonly noreply?: true | undefined }
+  ): Effect.Effect<void, ValueError>
+  function many(entries: Entries, o?: StoreOptions): Effect.Effect<ReadonlyArray<string> | void, ValueError>
+  function many(entries: Entries, o?: StoreOptions): Effect.Effect<ReadonlyArray<string> | void, ValueError> {
+    return setMany(view, entries, o)
+  }
+  return many
 }
 
 const setManyPartial = <A>(view: View<A>, entries: Iterable<readonly [string, A]>, o: StoreOptions | undefined) => {
@@ -175,17 +210,58 @@ const setManyPartial = <A>(view: View<A>, entries: Iterable<readonly [string, A]
   return view.settings.instrument.around("setManyPartial", false, run, list.length)
 }
 
+type Store<A> = QuietByDefault<[key: string, value: A], StoreOptions, boolean, ValueError>
+
+/** A storage verb that is noreply by default: its result type follows the call's `noreply`. */
+const quietStore = <A>(view: View<A>, verb: Command.StorageVerb): Store<A> => {
+  function write(
+    key: string,
+    value: A,
+    o: StoreOptions & { readonly noreply: false }
+  ): Effect.Effect<boolean, ValueError>
+  function write(
+    key: string,
+    value: A,
+    o?: StoreOptions & { readonly noreply?: true | undefined }
+  ): Effect.Effect<void, ValueError>
+  function write(key: string, value: A, o?: StoreOptions): Effect.Effect<boolean | void, ValueError>
+  function write(key: string, value: A, o?: StoreOptions): Effect.Effect<boolean | void, ValueError> {
+    return store(view, verb, false, key, value, o, 0n, o?.noreply === false ? interpretStore : interpretUnasked)
+  }
+  return write
+}
+
+const casOf = <A>(view: View<A>): MemcacheShape<A>["cas"] => {
+  function cas(
+    key: string,
+    value: A,
+    unique: bigint,
+    o: StoreOptions & { readonly noreply: true }
+  ): Effect.Effect<void, ValueError>
+  function cas(
+    key: string,
+    value: A,
+    unique: bigint,
+    o?: StoreOptions & { readonly noreply?: false | undefined }
+  ): Effect.Effect<CasResult, ValueError>
+  function cas(key: string, value: A, unique: bigint, o?: StoreOptions): Effect.Effect<CasResult | void, ValueError>
+  function cas(key: string, value: A, unique: bigint, o?: StoreOptions): Effect.Effect<CasResult | void, ValueError> {
+    return store(view, "cas", true, key, value, o, unique, interpretCas)
+  }
+  return cas
+}
+
 /** The storage commands of a view with values of type `A`. */
 export const make = <A>(settings: Settings, serializer: Serializer.Serializer<A>): Storage<A> => {
   const view: View<A> = { settings, serializer }
   return {
-    set: (key, value, o) => store(view, "set", false, key, value, o, 0n, interpretStore),
-    add: (key, value, o) => store(view, "add", false, key, value, o, 0n, interpretStore),
-    replace: (key, value, o) => store(view, "replace", false, key, value, o, 0n, interpretStore),
-    append: (key, value, o) => store(view, "append", false, key, value, o, 0n, interpretStore),
-    prepend: (key, value, o) => store(view, "prepend", false, key, value, o, 0n, interpretStore),
-    cas: (key, value, unique, o) => store(view, "cas", true, key, value, o, unique, interpretCas),
-    setMany: (entries, o) => setMany(view, entries, o),
+    set: quietStore(view, "set"),
+    add: quietStore(view, "add"),
+    replace: quietStore(view, "replace"),
+    append: quietStore(view, "append"),
+    prepend: quietStore(view, "prepend"),
+    cas: casOf(view),
+    setMany: setManyOf(view),
     setManyPartial: (entries, o) => setManyPartial(view, entries, o)
   }
 }

@@ -8,6 +8,7 @@
 import type { MemcacheShape, SurfaceOptions, Value } from "../Memcache.ts"
 import * as Serializer from "../Serializer.ts"
 import * as Admin from "./Admin.ts"
+import type { Background } from "./Background.ts"
 import * as Keyed from "./Keyed.ts"
 import * as Retrieval from "./Retrieval.ts"
 import * as Settings from "./Settings.ts"
@@ -18,9 +19,9 @@ import type { Backend } from "./Transport.ts"
  * The service over a backend. Every layer builds it this way; the in-memory layer's backend is a simulated
  * server, so its calls go through exactly the same checks.
  */
-export const make = (backend: Backend, options: SurfaceOptions): MemcacheShape<Value> => {
+export const make = (backend: Backend, options: SurfaceOptions, background: Background): MemcacheShape<Value> => {
   const settings = Settings.make(backend, options)
-  const shared = { ...Keyed.make(settings), ...Admin.make(settings) }
+  const shared = { ...Keyed.make(settings), ...Admin.make(settings), noreplyFailures: background.noreplyFailures }
   const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => ({
     ...Retrieval.make(settings, serializer),
     ...Storage.make(settings, serializer),

@@ -115,11 +115,11 @@ export const commands = (subject: Subject) => {
   test("set and get: every value kind of the default serializer, misses, flags as stored", (t) =>
     Effect.gen(function* () {
       const m = yield* t.client({ defaultNoreply: false })
-      expect(yield* m.set("kinds:text", "héllo")).toBe(true)
-      expect(yield* m.set("kinds:int", 42)).toBe(true)
-      expect(yield* m.set("kinds:big", 2n ** 70n)).toBe(true)
-      expect(yield* m.set("kinds:bytes", Uint8Array.of(0, 13, 10, 255))).toBe(true)
-      expect(yield* m.set("kinds:empty", "")).toBe(true)
+      expect(yield* m.set("kinds:text", "héllo", { noreply: false })).toBe(true)
+      expect(yield* m.set("kinds:int", 42, { noreply: false })).toBe(true)
+      expect(yield* m.set("kinds:big", 2n ** 70n, { noreply: false })).toBe(true)
+      expect(yield* m.set("kinds:bytes", Uint8Array.of(0, 13, 10, 255), { noreply: false })).toBe(true)
+      expect(yield* m.set("kinds:empty", "", { noreply: false })).toBe(true)
       expect(yield* m.get("kinds:text")).toEqual(Option.some("héllo"))
       expect(yield* m.get("kinds:int")).toEqual(Option.some(42))
       expect(yield* m.get("kinds:big")).toEqual(Option.some(2n ** 70n))
@@ -171,7 +171,12 @@ export const commands = (subject: Subject) => {
       expect(withCas.get("many:a")?.cas).toEqual((yield* m.gets("many:a")).pipe(Option.getOrThrow).cas)
       // Many keys: split into several requests by the client, answered as one map.
       const keys = Array.from({ length: 600 }, (_, i) => `many:k${i}`)
-      expect(yield* m.setMany(keys.filter((_, i) => i % 3 === 0).map((k) => [k, k] as const))).toEqual([])
+      expect(
+        yield* m.setMany(
+          keys.filter((_, i) => i % 3 === 0).map((k) => [k, k] as const),
+          { noreply: false }
+        )
+      ).toEqual([])
       const hits = yield* m.getMany(keys)
       expect(hits.size).toBe(200)
       expect([...hits.keys()]).toEqual(keys.filter((_, i) => i % 3 === 0))
@@ -199,15 +204,15 @@ export const commands = (subject: Subject) => {
   test("add, replace, and a key prefix shared with an unprefixed client", (t) =>
     Effect.gen(function* () {
       const m = yield* t.client({ defaultNoreply: false })
-      expect(yield* m.add("ar:k", "first")).toBe(true)
-      expect(yield* m.add("ar:k", "second")).toBe(false)
+      expect(yield* m.add("ar:k", "first", { noreply: false })).toBe(true)
+      expect(yield* m.add("ar:k", "second", { noreply: false })).toBe(false)
       expect(yield* m.get("ar:k")).toEqual(Option.some("first"))
-      expect(yield* m.replace("ar:missing", "x")).toBe(false)
+      expect(yield* m.replace("ar:missing", "x", { noreply: false })).toBe(false)
       expect(yield* m.get("ar:missing")).toEqual(Option.none())
-      expect(yield* m.replace("ar:k", "third")).toBe(true)
+      expect(yield* m.replace("ar:k", "third", { noreply: false })).toBe(true)
       expect(yield* m.get("ar:k")).toEqual(Option.some("third"))
       const prefixed = yield* t.client({ keyPrefix: "ar:pfx:", defaultNoreply: false })
-      expect(yield* prefixed.set("k", "through the prefix")).toBe(true)
+      expect(yield* prefixed.set("k", "through the prefix", { noreply: false })).toBe(true)
       expect(yield* m.get("ar:pfx:k")).toEqual(Option.some("through the prefix"))
       expect([...(yield* prefixed.getMany(["k", "nope"]))]).toEqual([["k", "through the prefix"]])
     }))
@@ -216,11 +221,11 @@ export const commands = (subject: Subject) => {
     Effect.gen(function* () {
       const m = yield* t.client({ defaultNoreply: false }).pipe(Effect.map((c) => c.withSerializer(raw)))
       yield* m.set("ap:k", item("mid", 5))
-      expect(yield* m.append("ap:k", item("-end", 9))).toBe(true)
-      expect(yield* m.prepend("ap:k", item("start-", 9))).toBe(true)
+      expect(yield* m.append("ap:k", item("-end", 9), { noreply: false })).toBe(true)
+      expect(yield* m.prepend("ap:k", item("start-", 9), { noreply: false })).toBe(true)
       expect((yield* m.get("ap:k")).pipe(Option.map(text))).toEqual(Option.some({ text: "start-mid-end", flags: 5 }))
-      expect(yield* m.append("ap:missing", item("x"))).toBe(false)
-      expect(yield* m.prepend("ap:missing", item("x"))).toBe(false)
+      expect(yield* m.append("ap:missing", item("x"), { noreply: false })).toBe(false)
+      expect(yield* m.prepend("ap:missing", item("x"), { noreply: false })).toBe(false)
       expect(yield* m.get("ap:missing")).toEqual(Option.none())
     }))
 
@@ -265,7 +270,7 @@ export const commands = (subject: Subject) => {
       yield* m.gat("cas:n", "1 hour")
       expect(yield* casOf("cas:n")).toBe(last)
       expect((yield* m.gats("cas:n", "1 hour")).pipe(Option.map((c) => c.cas))).toEqual(Option.some(last))
-      expect(yield* m.add("cas:n", 0)).toBe(false)
+      expect(yield* m.add("cas:n", 0, { noreply: false })).toBe(false)
       expect(yield* casOf("cas:n")).toBe(last)
     }))
 
@@ -277,14 +282,14 @@ export const commands = (subject: Subject) => {
         ["dt:b", "B"],
         ["dt:c", "C"]
       ])
-      expect(yield* m.delete("dt:a")).toBe(true)
-      expect(yield* m.delete("dt:a")).toBe(false)
+      expect(yield* m.delete("dt:a", { noreply: false })).toBe(true)
+      expect(yield* m.delete("dt:a", { noreply: false })).toBe(false)
       expect(yield* m.get("dt:a")).toEqual(Option.none())
       yield* m.deleteMany(["dt:b", "dt:c", "dt:missing"])
       expect((yield* m.getMany(["dt:b", "dt:c"])).size).toBe(0)
       yield* m.set("dt:t", "T")
-      expect(yield* m.touch("dt:t", "1 minute")).toBe(true)
-      expect(yield* m.touch("dt:missing", "1 minute")).toBe(false)
+      expect(yield* m.touch("dt:t", "1 minute", { noreply: false })).toBe(true)
+      expect(yield* m.touch("dt:missing", "1 minute", { noreply: false })).toBe(false)
       expect(yield* m.gat("dt:t", "1 minute")).toEqual(Option.some("T"))
       expect(yield* m.gat("dt:missing", "1 minute")).toEqual(Option.none())
       const gats = yield* m.gats("dt:t", "1 minute")
@@ -387,33 +392,33 @@ export const commands = (subject: Subject) => {
       expect((yield* r.get("cx:max")).pipe(Option.map((i) => text(i).text))).toEqual(Option.some(`0${" ".repeat(19)}`))
     }))
 
-  test("noreply: outcomes and errors are not reported, but the commands run", (t) =>
+  test("noreply: no outcome is claimed, errors are not reported, but the commands run", (t) =>
     Effect.gen(function* () {
       const m = yield* t.client() // defaultNoreply: true
       const r = m.withSerializer(raw)
-      expect(yield* m.set("nr:k", "v")).toBe(true)
+      expect(yield* m.set("nr:k", "v")).toBeUndefined()
       expect(yield* m.get("nr:k")).toEqual(Option.some("v"))
-      expect(yield* m.add("nr:k", "other")).toBe(true) // NOT_STORED, unreported
+      expect(yield* m.add("nr:k", "other")).toBeUndefined() // NOT_STORED, unreported
       expect(yield* m.get("nr:k")).toEqual(Option.some("v"))
-      expect(yield* m.replace("nr:missing", "x")).toBe(true)
+      expect(yield* m.replace("nr:missing", "x")).toBeUndefined()
       expect(yield* m.get("nr:missing")).toEqual(Option.none())
-      expect(yield* m.append("nr:k", "+")).toBe(true)
-      expect(yield* m.prepend("nr:k", "+")).toBe(true)
+      expect(yield* m.append("nr:k", "+")).toBeUndefined()
+      expect(yield* m.prepend("nr:k", "+")).toBeUndefined()
       expect(yield* m.get("nr:k")).toEqual(Option.some("+v+"))
-      expect(yield* m.touch("nr:missing", "1 minute")).toBe(true)
-      expect(yield* m.delete("nr:missing")).toBe(true)
+      expect(yield* m.touch("nr:missing", "1 minute")).toBeUndefined()
+      expect(yield* m.delete("nr:missing")).toBeUndefined()
       yield* m.set("nr:n", 1)
-      expect(yield* m.incr("nr:n", 1, { noreply: true })).toEqual(Option.none())
+      expect(yield* m.incr("nr:n", 1, { noreply: true })).toBeUndefined()
       expect(yield* m.get("nr:n")).toEqual(Option.some(2))
       // A non-numeric incr with noreply is a silent data error.
-      expect(yield* m.incr("nr:k", 1, { noreply: true })).toEqual(Option.none())
-      expect(yield* m.cas("nr:k", "x", 1n, { noreply: true })).toBe("Stored") // EXISTS, unreported
+      expect(yield* m.incr("nr:k", 1, { noreply: true })).toBeUndefined()
+      expect(yield* m.cas("nr:k", "x", 1n, { noreply: true })).toBeUndefined() // EXISTS, unreported
       expect(yield* m.get("nr:k")).toEqual(Option.some("+v+"))
-      expect(yield* m.delete("nr:k")).toBe(true)
+      expect(yield* m.delete("nr:k")).toBeUndefined()
       expect(yield* m.get("nr:k")).toEqual(Option.none())
-      expect(yield* m.setMany([["nr:a", "A"]])).toEqual([])
+      expect(yield* m.setMany([["nr:a", "A"]])).toBeUndefined()
       expect(yield* r.get("nr:a").pipe(Effect.map(Option.map(text)))).toEqual(Option.some({ text: "A", flags: 16 }))
-      expect(yield* m.verbosity(0)).toBe(true)
+      expect(yield* m.verbosity(0)).toBeUndefined()
     }))
 
   test("item size limit (-I 1k): the server refuses a value one byte over, flags and key length counted", (t) =>
@@ -422,32 +427,40 @@ export const commands = (subject: Subject) => {
       const small = yield* t.smallClient({ defaultNoreply: false, itemSizeMax: 4096 })
       const m = small.withSerializer(raw)
       // 1024 - 59 - key length, 4 less with flags.
-      expect(yield* m.set("k", filler(964))).toBe(true)
+      expect(yield* m.set("k", filler(964), { noreply: false })).toBe(true)
       expect((yield* m.get("k")).pipe(Option.map((i) => i.bytes.length))).toEqual(Option.some(964))
       const over = yield* Effect.flip(m.set("k", filler(965)))
       expect(over).toMatchObject({ _tag: "MemcacheServerError", text: "object too large for cache" })
       // A too-large set deletes the old value.
       expect(yield* m.get("k")).toEqual(Option.none())
-      expect(yield* m.set("k", filler(960, 1))).toBe(true)
-      expect(yield* Effect.flip(m.set("k", filler(961, 1)))).toMatchObject({ _tag: "MemcacheServerError" })
+      expect(yield* m.set("k", filler(960, 1), { noreply: false })).toBe(true)
+      expect(yield* Effect.flip(m.set("k", filler(961, 1), { noreply: false }))).toMatchObject({
+        _tag: "MemcacheServerError"
+      })
       const key10 = "key-of-10b"
-      expect(yield* m.set(key10, filler(955))).toBe(true)
-      expect(yield* Effect.flip(m.set(key10, filler(956)))).toMatchObject({ _tag: "MemcacheServerError" })
+      expect(yield* m.set(key10, filler(955), { noreply: false })).toBe(true)
+      expect(yield* Effect.flip(m.set(key10, filler(956), { noreply: false }))).toMatchObject({
+        _tag: "MemcacheServerError"
+      })
       // add, replace and cas refused as too large leave the old value.
       yield* m.set(key10, item("old"))
-      expect(yield* Effect.flip(m.add(key10, filler(956)))).toMatchObject({ _tag: "MemcacheServerError" })
-      expect(yield* Effect.flip(m.replace(key10, filler(956)))).toMatchObject({ _tag: "MemcacheServerError" })
+      expect(yield* Effect.flip(m.add(key10, filler(956), { noreply: false }))).toMatchObject({
+        _tag: "MemcacheServerError"
+      })
+      expect(yield* Effect.flip(m.replace(key10, filler(956), { noreply: false }))).toMatchObject({
+        _tag: "MemcacheServerError"
+      })
       expect(yield* Effect.flip(m.cas(key10, filler(956), 1n))).toMatchObject({ _tag: "MemcacheServerError" })
       expect((yield* m.get(key10)).pipe(Option.map(text))).toEqual(Option.some({ text: "old", flags: 0 }))
       // append/prepend that would grow the item past the limit: NOT_STORED, the old value kept.
       yield* m.set("a", filler(960))
-      expect(yield* m.append("a", filler(4))).toBe(true)
-      expect(yield* m.append("a", filler(1))).toBe(false)
-      expect(yield* m.prepend("a", filler(1))).toBe(false)
+      expect(yield* m.append("a", filler(4), { noreply: false })).toBe(true)
+      expect(yield* m.append("a", filler(1), { noreply: false })).toBe(false)
+      expect(yield* m.prepend("a", filler(1), { noreply: false })).toBe(false)
       expect((yield* m.get("a")).pipe(Option.map((i) => i.bytes.length))).toEqual(Option.some(964))
       // With noreply the error is unreported, and the old value still deleted.
       yield* m.set("q", item("old"))
-      expect(yield* m.set("q", filler(965), { noreply: true })).toBe(true)
+      expect(yield* m.set("q", filler(965), { noreply: true })).toBeUndefined()
       expect(yield* m.get("q")).toEqual(Option.none())
       expect((yield* small.stats()).get("store_too_large")).toBe(7)
     }))
@@ -460,11 +473,11 @@ export const commands = (subject: Subject) => {
         Effect.map(Effect.flip(m.set(key, value, { noreply })), (e) => e._tag)
       const tooLarge = Effect.map(small.stats(), (stats) => stats.get("store_too_large"))
       const before = yield* tooLarge
-      expect(yield* m.set("k", filler(964))).toBe(true)
+      expect(yield* m.set("k", filler(964), { noreply: false })).toBe(true)
       expect(yield* refused("k", filler(965))).toBe("MemcacheIllegalInputError")
-      expect(yield* m.set("k", filler(960, 1))).toBe(true)
+      expect(yield* m.set("k", filler(960, 1), { noreply: false })).toBe(true)
       expect(yield* refused("k", filler(961, 1))).toBe("MemcacheIllegalInputError")
-      expect(yield* m.set("key-of-10b", filler(951, 2 ** 32 - 1))).toBe(true)
+      expect(yield* m.set("key-of-10b", filler(951, 2 ** 32 - 1), { noreply: false })).toBe(true)
       expect(yield* refused("key-of-10b", filler(952, 2 ** 32 - 1))).toBe("MemcacheIllegalInputError")
       // noreply too: the caller learns, and the old value stays.
       expect(yield* refused("k", filler(965), true)).toBe("MemcacheIllegalInputError")
@@ -479,13 +492,13 @@ export const commands = (subject: Subject) => {
       const value = filler(1048516)
       value.bytes[0] = 0x61
       value.bytes[value.bytes.length - 1] = 0x7a
-      expect(yield* m.set("L", value)).toBe(true)
+      expect(yield* m.set("L", value, { noreply: false })).toBe(true)
       const back = Option.getOrThrow(yield* m.get("L"))
       expect(back.bytes.length).toBe(1048516)
       expect(back.bytes[0]).toBe(0x61)
       expect(back.bytes[back.bytes.length - 1]).toBe(0x7a)
       expect((yield* Effect.flip(m.set("L", filler(1048517))))._tag).toBe("MemcacheIllegalInputError")
-      expect(yield* m.set("L", filler(1048512, 1))).toBe(true)
+      expect(yield* m.set("L", filler(1048512, 1), { noreply: false })).toBe(true)
       expect((yield* Effect.flip(m.set("L", filler(1048513, 1))))._tag).toBe("MemcacheIllegalInputError")
       // Sent anyway (a client allowing more), the server refuses it, and the old value is gone.
       const lax = (yield* t.client({ defaultNoreply: false, itemSizeMax: 2 * 1048576 })).withSerializer(raw)
@@ -501,9 +514,9 @@ export const commands = (subject: Subject) => {
     Effect.gen(function* () {
       const m = yield* t.client({ defaultNoreply: false })
       expect(yield* m.version()).toMatch(/^1\.6\.18/)
-      expect(yield* m.verbosity(1)).toBe(true)
-      expect(yield* m.verbosity(0, { noreply: true })).toBe(true)
-      expect(yield* m.cacheMemlimit(100)).toBe(true)
+      expect(yield* m.verbosity(1)).toBeUndefined()
+      expect(yield* m.verbosity(0, { noreply: true })).toBeUndefined()
+      expect(yield* m.cacheMemlimit(100)).toBeUndefined()
       expect((yield* m.stats()).get("limit_maxbytes")).toBe(100 * 1024 * 1024)
       expect(yield* Effect.flip(m.cacheMemlimit(7))).toMatchObject({
         _tag: "MemcacheClientError",
@@ -513,7 +526,7 @@ export const commands = (subject: Subject) => {
         _tag: "MemcacheClientError",
         text: "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes"
       })
-      expect(yield* m.cacheMemlimit(64)).toBe(true)
+      expect(yield* m.cacheMemlimit(64)).toBeUndefined()
       expect((yield* m.stats()).get("limit_maxbytes")).toBe(64 * 1024 * 1024)
       expect(yield* Effect.flip(m.shutdown())).toMatchObject({
         _tag: "MemcacheUnknownCommandError",
@@ -546,7 +559,7 @@ export const commands = (subject: Subject) => {
       // Only one of many concurrent adds of one key wins.
       const added = yield* Effect.forEach(
         Array.from({ length: 50 }, (_, i) => i),
-        (i) => m.add("conc:once", i),
+        (i) => m.add("conc:once", i, { noreply: false }),
         {
           concurrency: "unbounded"
         }
