@@ -86,10 +86,10 @@ for (const setup of setups) {
         const { raw } = yield* client(2 * setup.itemSizeMax)
         for (const b of setup.boundaries) {
           const key = keyOf(b)
-          expect(yield* raw.set(key, itemOf(b, b.largest))).toBe(true)
+          expect(yield* raw.set(key, itemOf(b, b.largest), { noreply: false })).toBe(true)
           const stored = Option.getOrThrow(yield* raw.get(key))
           expect([stored.bytes.length, stored.flags]).toEqual([b.largest, b.flags])
-          expect(yield* Effect.flip(raw.set(key, itemOf(b, b.largest + 1)))).toMatchObject({
+          expect(yield* Effect.flip(raw.set(key, itemOf(b, b.largest + 1), { noreply: false }))).toMatchObject({
             _tag: "MemcacheServerError",
             text: "object too large for cache"
           })
@@ -104,7 +104,7 @@ for (const setup of setups) {
         const before = yield* refusedByServer
         for (const b of setup.boundaries) {
           const key = keyOf(b)
-          expect(yield* raw.set(key, itemOf(b, b.largest))).toBe(true)
+          expect(yield* raw.set(key, itemOf(b, b.largest), { noreply: false })).toBe(true)
           const refused = yield* Effect.flip(raw.set(key, itemOf(b, b.largest + 1), { noreply: true }))
           expect(refused._tag).toBe("MemcacheIllegalInputError")
           expect((yield* raw.get(key)).pipe(Option.map((item) => item.bytes.length))).toEqual(Option.some(b.largest))

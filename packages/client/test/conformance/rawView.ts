@@ -22,7 +22,7 @@ export const rawView = (subject: Subject) => {
       const r = m.withSerializer(Serializer.raw)
       const keys = flagsCases.map((flags) => `raw:${flags}`)
       for (const [i, flags] of flagsCases.entries()) {
-        expect(yield* r.set(keys[i]!, { bytes: everyByte, flags })).toBe(true)
+        expect(yield* r.set(keys[i]!, { bytes: everyByte, flags }, { noreply: false })).toBe(true)
         expect(yield* r.get(keys[i]!)).toEqual(Option.some({ bytes: everyByte, flags }))
         const gets = Option.getOrThrow(yield* r.gets(keys[i]!))
         expect(gets.value).toEqual({ bytes: everyByte, flags })
@@ -35,7 +35,7 @@ export const rawView = (subject: Subject) => {
       const partial = yield* r.getsManyPartial(keys)
       expect(flagsCases.map((_, i) => partial.hits.get(keys[i]!)?.flags)).toEqual([...flagsCases])
       // An empty value, and the flags of a write through the call's `flags` option.
-      expect(yield* r.set("raw:empty", { bytes: new Uint8Array(0), flags: 2 ** 32 - 1 })).toBe(true)
+      expect(yield* r.set("raw:empty", { bytes: new Uint8Array(0), flags: 2 ** 32 - 1 }, { noreply: false })).toBe(true)
       expect(yield* r.get("raw:empty")).toEqual(Option.some({ bytes: new Uint8Array(0), flags: 2 ** 32 - 1 }))
       yield* r.set("raw:option", { bytes: everyByte, flags: 1 }, { flags: 7 })
       expect((yield* r.get("raw:option")).pipe(Option.map((item) => item.flags))).toEqual(Option.some(7))
@@ -52,7 +52,7 @@ export const rawView = (subject: Subject) => {
       const after = Option.getOrThrow(yield* r.gets("raw:cas"))
       expect([after.flags, after.value]).toEqual([2 ** 32 - 1, { bytes: bytes("b"), flags: 2 ** 32 - 1 }])
       // append/prepend ignore the flags they are sent.
-      expect(yield* r.append("raw:cas", { bytes: bytes("c"), flags: 1 })).toBe(true)
+      expect(yield* r.append("raw:cas", { bytes: bytes("c"), flags: 1 }, { noreply: false })).toBe(true)
       expect(yield* r.get("raw:cas")).toEqual(Option.some({ bytes: bytes("bc"), flags: 2 ** 32 - 1 }))
       // The default (pymemcache) view: the flags it read a string (16) and an integer (2) with.
       yield* m.set("raw:text", "héllo")
