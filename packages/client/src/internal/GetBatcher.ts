@@ -19,22 +19,36 @@ import { illegal, replyError } from "./Call.ts"
 import type { Span } from "./Instrument.ts"
 import { afterTick, CallbackRequest, type Outcome, type Target } from "./Transport.ts"
 
+type Failure = TransportError | ReplyError | MemcacheIllegalInputError
+
 /**
  * A caller waiting for one key; callers of the same key are chained through `next`. An interrupted caller
  * needs no bookkeeping: a fiber that was interrupted ignores its `resume`.
  */
-class Waiter {
-  /** The caller's fiber, resumed with the effect its answer maps to. */
-  readonly resume: (effect: Effect.Effect<unknown, unknown>) => void
-  /** What the caller makes of a value (or a miss), applied in the completion: no continuation per caller. */
-  readonly onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
+interface Waiter {
+  next: Waiter | undefined
+  /** Resumes the caller with what it makes of the value (or a miss). */
+  answer(value: Reply.Value | undefined): void
+  fail(exit: Exit.Exit<never, Failure>): void
+}
+
+/** A caller of type `X`: its fiber's `resume`, and what it makes of a value, applied in the completion. */
+class Caller<X, E> implements Waiter {
   next: Waiter | undefined = undefined
+  private readonly resume: (effect: Effect.Effect<X, E | Failure>) => void
+  private readonly onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>
   constructor(
-    resume: (effect: Effect.Effect<unknown, unknown>) => void,
-    onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
+    resume: (effect: Effect.Effect<X, E | Failure>) => void,
+    onValue: (value: Reply.Value | undefined) => Effect.Effect<X, E>
   ) {
     this.resume = resume
     this.onValue = onValue
+  }
+  answer(value: Reply.Value | undefined): void {
+    this.resume(this.onValue(value))
+  }
+  fail(exit: Exit.Exit<never, Failure>): void {
+    this.resume(exit)
   }
 }
 
@@ -50,8 +64,6 @@ class Batch {
     this.timeoutMillis = timeoutMillis
   }
 }
-
-type Failure = TransportError | ReplyError | MemcacheIllegalInputError
 
 /** @internal */
 export class GetBatcher {
@@ -82,18 +94,11 @@ export class GetBatcher {
         resume(span.around(this.get(target, verb, key, timeoutMillis, onValue)))
         return
       }
-      this.add(target, verb, key, timeoutMillis, resume as never, onValue)
+      this.add(target, verb, key, timeoutMillis, new Caller<X, E>(resume, onValue))
     })
   }
 
-  private add(
-    target: Target,
-    verb: "get" | "gets",
-    key: string,
-    timeoutMillis: number,
-    resume: (effect: Effect.Effect<unknown, unknown>) => void,
-    onValue: (value: Reply.Value | undefined) => Effect.Effect<unknown, unknown>
-  ): void {
+  private add(target: Target, verb: "get" | "gets", key: string, timeoutMillis: number, waiter: Waiter): void {
     let batch: Batch | undefined
     for (const b of this.batches) {
       if (b.target === target && b.verb === verb && b.timeoutMillis === timeoutMillis) {
@@ -105,7 +110,6 @@ export class GetBatcher {
       batch = new Batch(target, verb, timeoutMillis)
       this.batches.push(batch)
     }
-    const waiter = new Waiter(resume, onValue)
     const first = batch.waiters.get(key)
     if (first === undefined) batch.waiters.set(key, waiter)
     else {
@@ -169,9 +173,9 @@ export class GetBatcher {
 }
 
 const answer = (first: Waiter | undefined, value: Reply.Value | undefined) => {
-  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(waiter.onValue(value))
+  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.answer(value)
 }
 
 const fail = (first: Waiter | undefined, exit: Exit.Exit<never, Failure>) => {
-  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.resume(exit)
+  for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.fail(exit)
 }
