@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, type MemcacheError, Serializer } from "@effect-memcache/client"
-import { Context, Effect, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
+import { Context, type Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { freePort, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireServer, silentListener as listener, acquireProxy as proxyTo } from "../../../testing/Scoped.ts"
 
@@ -150,6 +150,10 @@ describe("every error, for real, caught by tag", () => {
         expect(yield* field(m.stats(["a b"]))).toBe("argument")
         expect(yield* field(m.verbosity(-1))).toBe("argument")
         expect(yield* field(m.cacheMemlimit(1.5))).toBe("argument")
+        // A flush_all delay that is not a finite duration: memcached reads 0 as now, so "never" cannot be sent.
+        expect(yield* field(m.flushAll({ delay: Number.NaN }))).toBe("delay")
+        expect(yield* field(m.flushAll({ delay: Number.POSITIVE_INFINITY }))).toBe("delay")
+        expect(yield* field(m.flushAll({ delay: "banana" as Duration.Input }))).toBe("delay")
         expect(yield* field(m.version({ server: "127.0.0.1:1" }))).toBe("server")
         expect(yield* field(m.stats([], { server: "127.0.0.1:1" }))).toBe("server")
         expect(yield* field(m.deleteMany(["ok", "not ok"]))).toBe("key")

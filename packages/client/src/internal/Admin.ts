@@ -10,8 +10,9 @@ import * as Effect from "effect/Effect"
 import type { AdminError, MemcacheShape, ServerOptions, StatValue } from "../Memcache.ts"
 import { MemcacheClientError, MemcacheIllegalInputError } from "../MemcacheError.ts"
 import { sendKnown } from "./Call.ts"
-import { check, isRefused, type Settings, timeoutOf, toMillis } from "./Settings.ts"
+import { check, isRefused, type Settings, timeoutOf } from "./Settings.ts"
 import type { Target } from "./Transport.ts"
+import * as Ttl from "./Ttl.ts"
 
 type Admin = Pick<
   MemcacheShape<unknown>,
@@ -123,8 +124,7 @@ export const make = (settings: Settings): Admin => {
       instrument.around(
         "flushAll",
         false,
-        Effect.suspend(() => {
-          const delay = o?.delay === undefined ? undefined : Math.ceil(toMillis(o.delay) / 1000)
+        Effect.flatMap(o?.delay === undefined ? Effect.undefined : Ttl.delayOf(o.delay), (delay) => {
           const command: Command.FlushAll = { _tag: "FlushAll", delay, noreply: o?.noreply ?? defaultNoreply }
           return toAll(settings, "flush_all", command, o)
         })

@@ -49,6 +49,22 @@ const converted = (command: string, millis: number, nowUnixSeconds: number): num
   return typeof exptime === "number" ? exptime : illegal(command, exptime)
 }
 
+/**
+ * A `flush_all` delay as the server reads it (whole seconds rounded up, 0 for now; beyond 30 days an absolute
+ * unix time from Effect's `Clock`), or why it cannot be sent: not a duration, NaN, or infinite (memcached reads
+ * 0 as "now", so "never" has no delay).
+ */
+export const delayOf = (delay: Duration.Input): Effect.Effect<number, MemcacheIllegalInputError> => {
+  const millis = millisOf(delay)
+  if (millis === undefined || !Number.isFinite(millis)) {
+    const reason = `${Formatter.format(delay)} is not a finite duration`
+    return Effect.fail(new MemcacheIllegalInputError({ command: "flushAll", field: "delay", reason }))
+  }
+  const seconds = millis <= 0 ? 0 : Math.ceil(millis / 1000)
+  if (seconds <= Exptime.RELATIVE_MAX) return Effect.succeed(seconds)
+  return Effect.map(Clock.currentTimeMillis, (now) => Math.floor(now / 1000) + seconds)
+}
+
 /** A ttl's exptime, or why not, or {@link Absolute} when it needs the Clock. */
 export const ofTtl = (command: string, ttl: Duration.Input): Known => {
   const millis = millisOf(ttl)
