@@ -548,6 +548,13 @@ export interface SurfaceOptions {
    * timeout. Default `true`.
    */
   readonly batching?: boolean | undefined
+  /**
+   * The longest `get`/`gets` line a multi-key get sends, in bytes with its `\r\n`: a longer key list (a big
+   * `getMany`, or a tick's batched gets) is split into several requests. Default 16384. memcached takes a get
+   * line of any length; ElastiCache Serverless refuses lines over 16 KB, so keep it at or under 16384 there.
+   * A line must hold one key: values under 300 act as 300.
+   */
+  readonly maxGetLineBytes?: number | undefined
 }
 
 /** The defaults of {@link SurfaceOptions}, in milliseconds where a duration. @since 0.1.0 @category constants */
@@ -560,5 +567,6 @@ export const defaults = {
   timeoutMillis: 2000,
   retryUnsafe: false,
   spans: true,
-  batching: true
+  batching: true,
+  maxGetLineBytes: Validation.MAX_GET_LINE_LENGTH
 } as const

@@ -25,6 +25,40 @@ describe("options", () => {
   const provide = (options: MemcacheClient.Options = {}) =>
     Effect.provide(MemcacheClient.layer({ server: server().address, ...options }))
 
+  it.live("maxGetLineBytes: a big getMany and a tick's batched gets go out in get lines no longer than the cap", () =>
+    Effect.gen(function* () {
+      const proxy = yield* proxyTo(server())
+      const keys = Array.from({ length: 400 }, (_, i) => `cap:key-number-${i}`)
+      yield* Effect.gen(function* () {
+        const m = yield* Memcache.Memcache
+        yield* m.setMany(
+          keys.filter((_, i) => i % 2 === 0).map((k) => [k, k] as const),
+          { noreply: false }
+        )
+        const getLines = () =>
+          proxy
+            .clientData()
+            .toString("latin1")
+            .split("\r\n")
+            .filter((line) => line.startsWith("get "))
+        proxy.resetCounters()
+        const many = yield* m.getMany(keys)
+        expect([...many.keys()]).toEqual(keys.filter((_, i) => i % 2 === 0))
+        const manyLines = getLines()
+        expect(manyLines.length).toBeGreaterThanOrEqual(8) // 400 keys of about 20 bytes, lines of at most 1000
+        for (const line of manyLines) expect(line.length + 2).toBeLessThanOrEqual(1000)
+        expect(manyLines.flatMap((l) => l.split(" ").slice(1))).toEqual(keys) // each key once, in order
+        proxy.resetCounters()
+        const single = yield* Effect.forEach(keys, (k) => m.get(k), { concurrency: "unbounded" })
+        expect(single.filter(Option.isSome).length).toBe(200)
+        const batchedLines = getLines()
+        expect(batchedLines.length).toBeGreaterThanOrEqual(8)
+        for (const line of batchedLines) expect(line.length + 2).toBeLessThanOrEqual(1000)
+        expect(batchedLines.flatMap((l) => l.split(" ").slice(1)).sort()).toEqual([...keys].sort())
+      }).pipe(provide({ server: proxy.address, maxGetLineBytes: 1000 }))
+    })
+  )
+
   it.live("keyPrefix: stored under the prefixed key, stripped from getMany's keys, counted in 250 bytes", () =>
     Effect.gen(function* () {
       const proxy = yield* proxyTo(server())

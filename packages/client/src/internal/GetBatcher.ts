@@ -72,8 +72,12 @@ export class GetBatcher {
   private scheduled = false
   private readonly limits: Validation.Limits
 
-  constructor(limits: Validation.Limits) {
+  /** The longest get line a batch sends; a longer batch goes out as several requests. */
+  private readonly maxLineBytes: number
+
+  constructor(limits: Validation.Limits, maxLineBytes: number) {
     this.limits = limits
+    this.maxLineBytes = maxLineBytes
   }
 
   /**
@@ -127,7 +131,8 @@ export class GetBatcher {
     const batches = this.batches
     this.batches = []
     for (const batch of batches) {
-      for (const keys of splitKeys(batch.verb, [...batch.waiters.keys()])) this.send(batch, keys)
+      const keys = [...batch.waiters.keys()]
+      for (const line of splitKeys(batch.verb, keys, { maxLineBytes: this.maxLineBytes })) this.send(batch, line)
     }
   }
 

@@ -6,7 +6,6 @@
  */
 import type * as Command from "@effect-memcache/protocol/Command"
 import { splitKeys } from "@effect-memcache/protocol/KeyList"
-import * as Validation from "@effect-memcache/protocol/Validation"
 import type { CallOptions } from "../Memcache.ts"
 import type { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import type { Part } from "./Call.ts"
@@ -29,10 +28,10 @@ interface Group {
 }
 
 /** Whether a key list surely fits one get line: UTF-8 takes at most 3 bytes per UTF-16 unit. */
-const fitsOneLine = (keys: ReadonlyArray<string>): boolean => {
+const fitsOneLine = (keys: ReadonlyArray<string>, maxLineBytes: number): boolean => {
   let units = 8
   for (const key of keys) units += key.length + 1
-  return units * 3 <= Validation.MAX_GET_LINE_LENGTH
+  return units * 3 <= maxLineBytes
 }
 
 const lineOf = (verb: "get" | "gets", keys: ReadonlyArray<string>): Command.Get => ({ _tag: "Get", verb, keys })
@@ -50,7 +49,7 @@ export const planGets = (
   const { prefix, single } = settings
   if (single !== undefined) {
     const full = prefix === "" ? asked : asked.map((k) => prefix + k)
-    if (fitsOneLine(full)) {
+    if (fitsOneLine(full, settings.maxGetLineBytes)) {
       const command = check(settings, verb, lineOf(verb, full))
       return isRefused(command) ? command : [{ target: single, command, keys: full, at: undefined }]
     }
@@ -68,7 +67,8 @@ export const planGets = (
   }
   const parts: Array<GetPart> = []
   for (const [target, group] of groups) {
-    const lines = fitsOneLine(group.keys) ? [group.keys] : splitKeys(verb, group.keys)
+    const max = settings.maxGetLineBytes
+    const lines = fitsOneLine(group.keys, max) ? [group.keys] : splitKeys(verb, group.keys, { maxLineBytes: max })
     let first = 0
     for (const keys of lines) {
       const command = check(settings, verb, lineOf(verb, keys))

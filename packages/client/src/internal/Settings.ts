@@ -27,6 +27,8 @@ export interface Settings {
   readonly keyRules: Key.ValidateOptions
   readonly timeoutMillis: number
   readonly batching: boolean
+  /** The longest get line a multi-key get sends (see `SurfaceOptions.maxGetLineBytes`). */
+  readonly maxGetLineBytes: number
   readonly batcher: GetBatcher
   readonly instrument: Instrument
   /** How the hot calls skip `Instrument.around` (see `Instrument.hotPath`), worked out once. */
@@ -49,10 +51,14 @@ export interface HotPaths {
 export const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 /** @internal */
+/** The shortest get line allowed: one of the longest keys (250 bytes) with `gets ` and `\r\n`, rounded up. */
+const MIN_GET_LINE_BYTES = 300
+
 export const make = (backend: Backend, options: SurfaceOptions): Settings => {
   const allowUnicodeKeys = options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
   const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
   const limits: Validation.Limits = { itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax, allowUnicodeKeys }
+  const maxGetLineBytes = Math.max(MIN_GET_LINE_BYTES, options.maxGetLineBytes ?? defaults.maxGetLineBytes)
   const instrument = new Instrument({
     spans: options.spans ?? defaults.spans,
     retry: options.retry,
@@ -69,7 +75,8 @@ export const make = (backend: Backend, options: SurfaceOptions): Settings => {
     keyRules: { allowUnicode: allowUnicodeKeys },
     timeoutMillis: options.timeout === undefined ? defaults.timeoutMillis : toMillis(options.timeout),
     batching: options.batching ?? defaults.batching,
-    batcher: new GetBatcher(limits),
+    maxGetLineBytes,
+    batcher: new GetBatcher(limits, maxGetLineBytes),
     instrument,
     hot: {
       get: instrument.hotPath("get", true),
