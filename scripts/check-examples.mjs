@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Type-checks every ```ts block of README.md and of the JSDoc comments in packages/*/src (the @example blocks),
+// Type-checks every ```ts block of the READMEs (the project's and each package's) and of the JSDoc comments in
+// packages/*/src (the @example blocks),
 // each as a module of its own, importing the built packages the way a user's program does. Run it through
 // `pnpm run check:examples`, which builds first. The snippets land in .examples/ (git-ignored), one file per
 // block, named after where it came from, so that a failure can be opened and read as tsc saw it.
@@ -13,6 +14,10 @@ const snippetsDir = path.join(out, "snippets")
 
 const sources = () => [
   "README.md",
+  ...fs
+    .readdirSync(path.join(root, "packages"))
+    .map((pkg) => path.join("packages", pkg, "README.md"))
+    .filter((file) => fs.existsSync(path.join(root, file))),
   ...fs
     .readdirSync(path.join(root, "packages"))
     .flatMap((pkg) => {
@@ -110,4 +115,4 @@ if (result.status !== 0) {
   console.error(failed.size > 0 ? `\n${failed.size} of ${all.length} examples do not compile` : "\ntsc failed")
   process.exit(1)
 }
-console.log(`${all.length} examples compile (README.md and the JSDoc of packages/*/src)`)
+console.log(`${all.length} examples compile (the READMEs and the JSDoc of packages/*/src)`)
