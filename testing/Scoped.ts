@@ -1,11 +1,12 @@
 /**
- * The harness as scoped Effects, for tests written with `it.live`/`it.effect`: a fault proxy, a memcached and a
- * silent listener that close with the test's scope, and a raw `get` straight from a server.
+ * The harness as scoped Effects, for tests written with `it.live`/`it.effect`: a fault proxy, a memcached, a
+ * twemproxy and a silent listener that close with the test's scope, and a raw `get` straight from a server.
  */
 import * as net from "node:net"
 import { Effect, type Scope } from "effect"
 import { type FaultMode, type FaultProxy, startFaultProxy } from "./FaultProxy.ts"
 import { type MemcachedOptions, type MemcachedServer, rawCommand, startMemcached } from "./Memcached.ts"
+import { startTwemproxy, type TwemproxyOptions, type TwemproxyServer } from "./Twemproxy.ts"
 
 /**
  * A fault proxy in front of `target` (in `mode`, default Pass), closed with the test's scope.
@@ -37,6 +38,21 @@ export const acquireServer = (options?: MemcachedOptions): Effect.Effect<Memcach
   Effect.acquireRelease(
     Effect.promise(() => startMemcached(options)),
     (server) => Effect.promise(() => server.stop())
+  )
+
+/**
+ * A twemproxy of the test's own, in front of memcached servers of its own (for faults that would disturb other
+ * tests: a killed server), stopped with the test's scope.
+ *
+ * @example
+ * ```ts
+ * const proxy = yield* acquireTwemproxy()
+ * ```
+ */
+export const acquireTwemproxy = (options?: TwemproxyOptions): Effect.Effect<TwemproxyServer, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => startTwemproxy(options)),
+    (proxy) => Effect.promise(() => proxy.stop())
   )
 
 /**
