@@ -213,7 +213,9 @@ export interface MetaDebug {
  * (or that get no reply at all, like `quit`) queue nothing.
  *
  * - `Retrieval`: `VALUE ... END` for get/gets/gat/gats; `keys` are the keys requested (in order, as sent, so
- *   including a key prefix), `cas` whether each VALUE line carries a CAS unique.
+ *   including a key prefix), `cas` whether each VALUE line carries a CAS unique. memcached answers the hits in
+ *   the order asked; a VALUE for any requested key is taken in any order, as a proxy that merges the replies of
+ *   several servers (twemproxy) sends them, and the reply's values are in the order they came.
  * - `Storage`: STORED / NOT_STORED / EXISTS / NOT_FOUND.
  * - `Delete`: DELETED / NOT_FOUND. `Touch`: TOUCHED / NOT_FOUND. `Arithmetic`: a number / NOT_FOUND.
  * - `Ok`: OK, or a {@link Status} line (verbosity, flush_all, cache_memlimit).

@@ -261,16 +261,26 @@ describe("Decoder: retrieval", () => {
     })
   })
 
-  it("refuses a VALUE for a key not requested, or out of order", () => {
+  it("refuses a VALUE for a key not requested", () => {
     const notRequested = protocolError([Reply.retrieval(["a"], false)], "VALUE b 0 1\r\nx\r\nEND\r\n")
-    expect(notRequested.reason).toBe("VALUE for a key that was not requested (or out of order)")
+    expect(notRequested.reason).toBe("VALUE for a key that was not requested")
     expect(notRequested.line).toBe("VALUE b 0 1")
-    protocolError([Reply.retrieval(["a", "b"], false)], "VALUE b 0 1\r\nx\r\nVALUE a 0 1\r\ny\r\nEND\r\n")
+    protocolError([Reply.retrieval(["a", "c"], false)], "VALUE c 0 1\r\nx\r\nVALUE b 0 1\r\ny\r\nEND\r\n")
     // A prefix or an extension of a requested key is another key.
     protocolError([Reply.retrieval(["ab"], false)], "VALUE a 0 1\r\nx\r\nEND\r\n")
     protocolError([Reply.retrieval(["a"], false)], "VALUE ab 0 1\r\nx\r\nEND\r\n")
     protocolError([Reply.retrieval(["ключ"], false)], "VALUE ключи 0 1\r\nx\r\nEND\r\n")
     protocolError([Reply.retrieval(["é"], false)], latin1("VALUE \xe9 0 1\r\nx\r\nEND\r\n"))
+  })
+
+  it("takes the hits of requested keys out of order, as twemproxy merges them, in the order they came", () => {
+    expect(
+      one(Reply.retrieval(["a", "b", "c", "d"], false), "VALUE c 0 1\r\nx\r\nVALUE a 0 1\r\ny\r\nEND\r\n")
+    ).toEqual({ _tag: "Values", values: [value("c", "x"), value("a", "y")] })
+    expect(one(Reply.retrieval(["é", "b"], false), "VALUE b 0 1\r\nx\r\nVALUE é 0 1\r\ny\r\nEND\r\n")).toEqual({
+      _tag: "Values",
+      values: [value("b", "x"), value("é", "y")]
+    })
   })
 
   it("refuses a cas unique for get, and its absence for gets", () => {

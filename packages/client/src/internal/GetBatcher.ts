@@ -160,8 +160,14 @@ export class GetBatcher {
         return
       }
       const values = reply?._tag === "Values" ? reply.values : []
-      // The decoder hands the values in the order the keys were asked, misses left out, each with the very key
-      // string asked (it fails the connection on any other order): one walk answers every key, one lookup each.
+      if (!inRequestOrder(keys, values)) {
+        // A proxy's merged reply (twemproxy's hits can come grouped by server): each key's value by its key.
+        const byKey = new Map(values.map((value) => [value.key, value]))
+        for (const key of keys) answer(batch.waiters.get(key), byKey.get(key))
+        return
+      }
+      // memcached hands the values in the order the keys were asked, misses left out, each with the very key
+      // string asked: one walk answers every key, one lookup each.
       let v = 0
       for (const key of keys) {
         const value = values[v]
@@ -175,6 +181,19 @@ export class GetBatcher {
       new CallbackRequest(validated, Reply.retrieval(keys, verb === "gets"), batch.timeoutMillis, onOutcome)
     )
   }
+}
+
+/**
+ * Whether the values of a get reply came in the order their keys were asked, as memcached answers (misses
+ * skipped); a proxy that merges the replies of several servers may answer in another order.
+ */
+export const inRequestOrder = (keys: ReadonlyArray<string>, values: ReadonlyArray<Reply.Value>): boolean => {
+  let k = 0
+  for (const value of values) {
+    while (k < keys.length && keys[k] !== value.key) k++
+    if (k++ === keys.length) return false
+  }
+  return true
 }
 
 const answer = (first: Waiter | undefined, value: Reply.Value | undefined) => {

@@ -14,6 +14,7 @@ import type { CallOptions, Expiry, MemcacheShape, PartialHits, ValueError, WithC
 import type { MemcacheIllegalInputError, MemcacheSerializationError } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
 import { illegal, send, succeedReply, unexpected } from "./Call.ts"
+import { inRequestOrder } from "./GetBatcher.ts"
 import { type GetPart, planGets } from "./GetPlan.ts"
 import { withoutServer } from "./LogText.ts"
 import { partialHits } from "./Partial.ts"
@@ -129,10 +130,11 @@ const collect = <A, X>(
   const found = new Map<string, X>()
   const whole = parts[0]!
   if (whole.at === undefined) {
-    // One line asked the whole list: a server answers in the order asked.
+    // One line asked the whole list: memcached answers in the order asked, a proxy's merged reply may not.
     const reply = replies[0]
     if (reply?._tag !== "Values") return unexpected(whole.target, verb, reply)
-    for (const value of reply.values) {
+    const values = inRequestOrder(whole.keys, reply.values) ? reply.values : inOrderAsked(whole.keys, reply.values)
+    for (const value of values) {
       const key = prefix === "" ? value.key : value.key.slice(prefix.length)
       const decoded = decode(view.serializer, key, value)
       if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
@@ -148,9 +150,10 @@ const collect = <A, X>(
     if (reply?._tag !== "Values" || at === undefined) return unexpected(target, verb, reply)
     let k = 0
     for (const value of reply.values) {
-      // The decoder took only keys this line asked, in its order: the value's key is the same string.
+      // The decoder took only keys this line asked: the value's key is the same string, usually in its order.
       while (k < keys.length && keys[k] !== value.key) k++
-      if (k === keys.length) return unexpected(target, verb, reply)
+      if (k === keys.length) k = keys.indexOf(value.key) // out of order: a proxy's merged reply
+      if (k < 0) return unexpected(target, verb, reply)
       const decoded = decode(view.serializer, asked[at[k]!]!, value)
       if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
       hits[at[k++]!] = build(value, decoded.success)
@@ -161,6 +164,16 @@ const collect = <A, X>(
     if (hit !== MISS) found.set(asked[i]!, hit)
   }
   return Effect.succeed(found)
+}
+
+/** The values of a reply in the order their keys were asked (each key's value once). */
+const inOrderAsked = (keys: ReadonlyArray<string>, values: ReadonlyArray<Reply.Value>): Array<Reply.Value> => {
+  const byKey = new Map(values.map((value) => [value.key, value]))
+  return keys.flatMap((key) => {
+    const value = byKey.get(key)
+    byKey.delete(key)
+    return value === undefined ? [] : [value]
+  })
 }
 
 /** A multi-get: one request per server and line, all at once; any failure fails the call. */

@@ -212,6 +212,7 @@ export class ReplyReader extends ReplyStream {
     // `VALUE ` (the V is already known), byte by byte: a string compare here cost 15% of a value's decoding.
     if (
       i >= keys.length ||
+      (this.values !== undefined && this.values.length >= keys.length) ||
       s + 6 > end ||
       b[s + 1] !== 0x41 ||
       b[s + 2] !== 0x4c ||
@@ -257,28 +258,36 @@ export class ReplyReader extends ReplyStream {
       return this.fail("VALUE line lacks the cas unique gets/gats asked for", b, s, e)
     }
     if (bytes > this.maxValueLength) return this.fail("VALUE data block longer than maxValueLength", b, s, e)
+    // Each key asked is answered at most once per time it was asked, in whatever order.
+    if (this.values !== undefined && this.values.length >= keys.length) {
+      return this.fail("more VALUE lines than keys requested", b, s, e)
+    }
     if (!matched) i = this.requestedIndex(keys, i, b, keyStart, keyEnd)
-    if (i === keys.length) return this.fail("VALUE for a key that was not requested (or out of order)", b, s, e)
+    if (i === keys.length) return this.fail("VALUE for a key that was not requested", b, s, e)
     this.startValue(i, keys[i]!, flags, cas, bytes)
   }
 
   /**
-   * Where the key `b[start, end)` is in `keys`, searched from `from`: replies come in request order and missing
-   * keys are skipped. `keys.length` when it is not there.
+   * Where the key `b[start, end)` is in `keys`, searched from `from` (memcached answers in request order and
+   * skips misses), then from the start: a proxy that merges the replies of several servers (twemproxy) may put
+   * its hits in another order. `keys.length` when it was not requested at all.
    */
   private requestedIndex(keys: ReadonlyArray<string>, from: number, b: Uint8Array, start: number, end: number) {
-    let decoded: string | undefined
-    let i = from
-    for (; i < keys.length; i++) {
-      const key = keys[i]!
-      const same = compareAsciiKey(b, start, end, key)
-      if (same === 1) break
-      if (same === -1) {
-        decoded ??= decodeText(b, start, end)
-        if (decoded === key) break
-      }
+    const decoded = { text: undefined as string | undefined }
+    for (let i = from; i < keys.length; i++) if (this.sameKey(keys[i]!, b, start, end, decoded)) return i
+    for (let i = 0; i < from && i < keys.length; i++) if (this.sameKey(keys[i]!, b, start, end, decoded)) return i
+    return keys.length
+  }
+
+  /** Whether `b[start, end)` is `key` (decoded once, into `decoded`, when it is not plain ASCII). */
+  private sameKey(key: string, b: Uint8Array, start: number, end: number, decoded: { text: string | undefined }) {
+    const same = compareAsciiKey(b, start, end, key)
+    if (same === 1) return true
+    if (same === -1) {
+      decoded.text ??= decodeText(b, start, end)
+      return decoded.text === key
     }
-    return i
+    return false
   }
 
   private startValue(index: number, key: string, flags: number, cas: bigint | undefined, bytes: number) {
