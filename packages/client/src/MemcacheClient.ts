@@ -16,6 +16,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Background from "./internal/Background.ts"
 import * as Env from "./internal/Env.ts"
+import * as ProxyRules from "./internal/ProxyRules.ts"
 import type { ConnectFailure } from "./internal/Server.ts"
 import * as Servers from "./internal/Servers.ts"
 import * as Surface from "./internal/Surface.ts"
@@ -62,6 +63,22 @@ export interface ConnectionOptions {
 }
 
 /**
+ * A proxy the single server of {@link layer} stands for. Only `"twemproxy"` for now (twemproxy, Debian's
+ * `nutcracker`); the union is open for `"mcrouter"` and `"memcached-proxy"` (memcached's built-in proxy), which
+ * would need rules of their own (see the README's section on proxies).
+ *
+ * @example
+ * ```ts
+ * import type { MemcacheClient } from "@effect-memcache/client"
+ * const proxy: MemcacheClient.ProxyKind = "twemproxy"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ProxyKind = "twemproxy"
+
+/**
  * Options of {@link layer}: the server, its connection and the command surface.
  *
  * @example
@@ -80,6 +97,20 @@ export interface Options extends ConnectionOptions, Memcache.SurfaceOptions {
    * layer with a `MemcacheIllegalInputError` that says what to write.
    */
   readonly server?: string | undefined
+  /**
+   * What sits between the client and memcached, when it is not memcached itself. Default none. With
+   * `"twemproxy"`:
+   * - no meta command goes on the wire: twemproxy closes the connection on `mn`, which otherwise closes every run
+   *   of noreply commands. Noreply commands are instead sent with their reply asked for: the call still completes
+   *   once written, and its reply is read and dropped (an error reply goes to `noreplyFailures`). Every request
+   *   has its own reply, so an error line can never be taken for a later request's reply; the cost is a reply
+   *   per write on the wire.
+   * - the commands twemproxy does not forward (gat/gats, `stats` with or without arguments, flushAll,
+   *   verbosity, cacheMemlimit, shutdown) fail with a `MemcacheIllegalInputError` (`field: "proxy"`) before
+   *   anything is sent, and the connection stays up.
+   * - `username`/`password` are refused: twemproxy does not authenticate.
+   */
+  readonly proxy?: ProxyKind | undefined
 }
 
 /**
@@ -132,9 +163,17 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>, MemcacheIllegalInputError, Scope.Scope> =>
   Effect.gen(function* () {
+    const proxy = ProxyRules.rulesOf(options.proxy)
+    if (options.username !== undefined && !proxy.forwardsAuth) {
+      return yield* new MemcacheIllegalInputError({
+        command: "layer",
+        field: "username",
+        reason: `${options.proxy} does not authenticate: leave out username and password`
+      })
+    }
     const background = yield* Background.make
-    const { target } = yield* Servers.make(options.server ?? defaults.server, options, background)
-    return Surface.make({ targets: [target], route: () => target }, options, background)
+    const { target } = yield* Servers.make(options.server ?? defaults.server, options, background, proxy)
+    return Surface.make({ targets: [target], route: () => target }, options, background, proxy)
   })
 
 /**
@@ -187,6 +226,8 @@ export const layerConfig = (
  * | `MEMCACHE_TLS` | `tls` (`true` for the system's CAs) |
  * | `MEMCACHE_USERNAME`, `MEMCACHE_PASSWORD` | ASCII authentication |
  * | `MEMCACHE_CONNECTIONS` | `connections` per server |
+ *
+ * No variable sets `proxy`: pass it in the options of {@link layerEnv} or {@link layer}.
  *
  * @example
  * ```ts

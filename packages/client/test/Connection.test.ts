@@ -27,6 +27,7 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
       noDelay: true,
       keepAlive: true,
       tls: undefined,
+      answerNoreply: false,
       maxInFlight: 1024,
       maxValueLength: 2 * 1048576,
       stallMillis: 2000,
@@ -145,6 +146,7 @@ describe("Connection", () => {
       Object.defineProperty(socket, "writableLength", { get: () => queued })
       const connection = new Connection.Connection(socket as unknown as net.Socket, {
         address: Address.parse("127.0.0.1:1") as Address.ServerAddress,
+        answerNoreply: false,
         connectTimeoutMillis: 1000,
         noDelay: true,
         keepAlive: true,

@@ -625,3 +625,21 @@ export const version: Validated<Command.Version> = mark(Command.version)
  * @category constants
  */
 export const quit: Validated<Command.Quit> = mark(Command.quit)
+
+/**
+ * The command with its reply asked for: a command sent with `noreply` becomes the same command without it (a new
+ * object); any other command is returned as it is. For a path that must answer every request, such as a proxy
+ * that cannot be sent the `mn` closing a noreply run.
+ *
+ * @example
+ * ```ts
+ * import { Command, Encoder, Validation } from "@effect-memcache/protocol"
+ * const checked = Validation.validate(Command.delete("k", { noreply: true }))
+ * if (!Validation.isInvalid(checked)) Encoder.encode(Validation.answered(checked)) // "delete k\r\n"
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const answered = <C extends Command.Command>(command: Validated<C>): Validated<C> =>
+  "noreply" in command && command.noreply ? mark({ ...command, noreply: false }) : command

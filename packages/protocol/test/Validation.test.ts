@@ -271,4 +271,17 @@ describe("validation of storage inputs", () => {
       expect(refused(command).field).toBe("argument")
     }
   })
+
+  it("answered: a noreply command asks for its reply, every other command stays as it is", () => {
+    const quiet = checked(Command.set("k", abc, { noreply: true }))
+    const loud = Validation.answered(quiet)
+    expect(latin1(Encoder.encode(loud))).toBe("set k 0 0 3\r\nabc\r\n")
+    expect(Reply.expectation(loud)).toBe(Reply.expect.Storage)
+    expect(latin1(Encoder.encode(quiet))).toBe("set k 0 0 3 noreply\r\nabc\r\n")
+    expect(latin1(Encoder.encode(Validation.answered(checked(Command.incr("n", 1n, { noreply: true })))))).toBe(
+      "incr n 1\r\n"
+    )
+    const get = checked(Command.get("k"))
+    expect(Validation.answered(get)).toBe(get)
+  })
 })

@@ -52,6 +52,11 @@ export interface ConnectionOptions {
    * reported once per batch.
    */
   readonly onQuietErrors: (replies: ReadonlyArray<Reply.Reply>) => void
+  /**
+   * Send noreply commands with their reply asked for (a proxy that cannot be sent `mn`): the caller still
+   * completes once the command is written, its reply is read and dropped, an error reply reported as above.
+   */
+  readonly answerNoreply: boolean
 }
 
 /** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
@@ -63,6 +68,9 @@ const SHARED_EXITS = new Map<Reply.Reply, Exit.Exit<Reply.Reply>>(
 const WRITTEN: Outcome = Exit.succeed(undefined)
 
 const ignore = (): void => {}
+
+const isErrorReply = (reply: Reply.Reply): boolean =>
+  reply._tag === "Error" || reply._tag === "ClientError" || reply._tag === "ServerError"
 
 /**
  * The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). Node runs a longer one, or `Infinity`,
@@ -172,7 +180,8 @@ export class Connection {
    * count). Such a line must never be read as the reply of a later request, so every run of noreply commands is
    * closed by an `mn` (expected as `Sync`, which absorbs the error lines) before the next request that expects a
    * reply, and at the end of the write. The `mn` counts against `maxInFlight` like any request: opening a run
-   * takes a free slot for it.
+   * takes a free slot for it. With `answerNoreply` (a proxy that closes the connection on `mn`) no run is opened:
+   * each noreply command is written with its reply asked for (see `writeAnswered`).
    */
   private flush(): void {
     if (!this.writable || this.retiredWith !== undefined) return
@@ -189,7 +198,13 @@ export class Connection {
         this.queued.shift() // abandoned (or its fiber ended) before it was written
         continue
       }
-      if (request.expectation === undefined) {
+      if (request.expectation === undefined && this.options.answerNoreply && request.command._tag !== "Quit") {
+        if (this.pending.size >= max) break
+        this.queued.shift()
+        this.writeAnswered(request)
+        if (noreplies === undefined) noreplies = [request]
+        else noreplies.push(request)
+      } else if (request.expectation === undefined) {
         const isQuit = request.command._tag === "Quit"
         if (quiet && isQuit) {
           // Nothing is read after `quit`: the run before it is closed first.
@@ -234,6 +249,29 @@ export class Connection {
     else if (this.options.tls === undefined && socket.writableLength === 0) this.encoder.recycle()
     if (noreplies !== undefined) {
       for (const request of noreplies) request.settle(WRITTEN)
+    }
+  }
+
+  /**
+   * Writes a noreply command with its reply asked for: the reply keeps its place in the FIFO, so an error line
+   * can never be read as another request's reply, and nothing is left for a proxy to match with a stray answer.
+   */
+  private writeAnswered(request: Request): void {
+    const command = Validation.answered(request.command)
+    const expectation = Reply.expectation(command)
+    request.state = State.Written
+    this.encoder.append(command)
+    if (expectation === undefined) return // a command without a reply to ask for (quit goes elsewhere)
+    this.decoder.expect(expectation)
+    const answer = new CallbackRequest(command, expectation, Infinity, this.onAnswer)
+    answer.state = State.Written
+    this.pending.push(answer)
+  }
+
+  /** The reply of a noreply command sent with its reply asked for: only an error reply is news. */
+  private readonly onAnswer = (outcome: Outcome): void => {
+    if (outcome._tag === "Success" && outcome.value !== undefined && isErrorReply(outcome.value)) {
+      this.options.onQuietErrors([outcome.value])
     }
   }
 

@@ -12,6 +12,7 @@ import type { ConnectionOptions } from "../MemcacheClient.ts"
 import { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import * as Address from "./Address.ts"
 import type { Background } from "./Background.ts"
+import * as ProxyRules from "./ProxyRules.ts"
 import { type ConnectFailure, Server } from "./Server.ts"
 import { toMillis } from "./Settings.ts"
 
@@ -52,11 +53,15 @@ const tlsOf = (
   return {}
 }
 
-/** Opens (lazily) the connections to one server; the layer's scope closes them. */
+/**
+ * Opens (lazily) the connections to one server; the layer's scope closes them. `proxy` says what sits in front
+ * of the server (the single-server layer's `proxy` option).
+ */
 export const make = Effect.fnUntraced(function* (
   server: string,
   options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax" | "timeout">,
-  background: Background
+  background: Background,
+  proxy: ProxyRules.Rules = ProxyRules.direct
 ) {
   const address = Address.parse(server)
   if (typeof address === "string") return yield* refuse("server", address)
@@ -79,6 +84,7 @@ export const make = Effect.fnUntraced(function* (
       maxValueLength: itemSizeMax + 1024,
       // A connection that gets no reply bytes for the layer's timeout while replies are due is retired.
       stallMillis: options.timeout === undefined ? Memcache.defaults.timeoutMillis : toMillis(options.timeout),
+      answerNoreply: proxy.answerNoreply,
       auth:
         options.username === undefined || options.password === undefined
           ? undefined

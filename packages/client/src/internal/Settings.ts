@@ -13,6 +13,7 @@ import { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import { illegal } from "./Call.ts"
 import { GetBatcher } from "./GetBatcher.ts"
 import { Instrument, type Span } from "./Instrument.ts"
+import * as ProxyRules from "./ProxyRules.ts"
 import type { Backend, Target } from "./Transport.ts"
 
 /** @internal */
@@ -30,6 +31,8 @@ export interface Settings {
   /** The longest get line a multi-key get sends (see `SurfaceOptions.maxGetLineBytes`). */
   readonly maxGetLineBytes: number
   readonly batcher: GetBatcher
+  /** What the proxy in front of the servers forwards (`ProxyRules.direct` without one). */
+  readonly proxy: ProxyRules.Rules
   readonly instrument: Instrument
   /** How the hot calls skip `Instrument.around` (see `Instrument.hotPath`), worked out once. */
   readonly hot: HotPaths
@@ -54,7 +57,11 @@ export const toMillis = (input: Duration.Input): number => Duration.toMillis(Dur
 /** The shortest get line allowed: one of the longest keys (250 bytes) with `gets ` and `\r\n`, rounded up. */
 const MIN_GET_LINE_BYTES = 300
 
-export const make = (backend: Backend, options: SurfaceOptions): Settings => {
+export const make = (
+  backend: Backend,
+  options: SurfaceOptions,
+  proxy: ProxyRules.Rules = ProxyRules.direct
+): Settings => {
   const allowUnicodeKeys = options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
   const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
   const limits: Validation.Limits = { itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax, allowUnicodeKeys }
@@ -77,6 +84,7 @@ export const make = (backend: Backend, options: SurfaceOptions): Settings => {
     batching: options.batching ?? defaults.batching,
     maxGetLineBytes,
     batcher: new GetBatcher(limits, maxGetLineBytes),
+    proxy,
     instrument,
     hot: {
       get: instrument.hotPath("get", true),
@@ -99,12 +107,16 @@ export const timeoutOf = (settings: Settings, o: { readonly timeout?: Duration.I
 export const targetOf = (settings: Settings, key: string, o: CallOptions | undefined): Target =>
   settings.single ?? settings.backend.route(o?.routingKey ?? key)
 
-/** A command checked against the surface's limits: what to send, or why it cannot be sent. */
+/**
+ * A command checked against the surface's limits and the proxy's rules: what to send, or why it cannot be sent.
+ */
 export const check = <C extends Command.Command>(
   settings: Settings,
   name: string,
   command: C
 ): Validation.Validated<C> | MemcacheIllegalInputError => {
+  const refused = settings.proxy.refuse(command)
+  if (refused !== undefined) return new MemcacheIllegalInputError({ command: name, field: "proxy", reason: refused })
   const result = Validation.validate(command, settings.limits)
   return Validation.isInvalid(result) ? illegal(name, result) : result
 }

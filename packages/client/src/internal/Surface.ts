@@ -10,6 +10,7 @@ import * as Serializer from "../Serializer.ts"
 import * as Admin from "./Admin.ts"
 import type { Background } from "./Background.ts"
 import * as Keyed from "./Keyed.ts"
+import * as ProxyRules from "./ProxyRules.ts"
 import * as Retrieval from "./Retrieval.ts"
 import * as Settings from "./Settings.ts"
 import * as Storage from "./Storage.ts"
@@ -17,10 +18,16 @@ import type { Backend } from "./Transport.ts"
 
 /**
  * The service over a backend. Every layer builds it this way; the in-memory layer's backend is a simulated
- * server, so its calls go through exactly the same checks.
+ * server, so its calls go through exactly the same checks. `proxy` (single-server layer only) refuses what the
+ * proxy in front of the server does not forward.
  */
-export const make = (backend: Backend, options: SurfaceOptions, background: Background): MemcacheShape<Value> => {
-  const settings = Settings.make(backend, options)
+export const make = (
+  backend: Backend,
+  options: SurfaceOptions,
+  background: Background,
+  proxy: ProxyRules.Rules = ProxyRules.direct
+): MemcacheShape<Value> => {
+  const settings = Settings.make(backend, options, proxy)
   const shared = { ...Keyed.make(settings), ...Admin.make(settings), noreplyFailures: background.noreplyFailures }
   const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => ({
     ...Retrieval.make(settings, serializer),
