@@ -43,6 +43,13 @@ export * as MemcacheError from "./MemcacheError.ts"
  */
 export * as MemcacheMemory from "./MemcacheMemory.ts"
 /**
+ * Effect's `BackingPersistence` on memcached, so `Persistence.layer` and `PersistedCache` run on it: JSON
+ * entries with TTLs, `clear` through a generation counter, long or unusual keys hashed.
+ *
+ * @since 0.1.0
+ */
+export * as MemcachePersistence from "./MemcachePersistence.ts"
+/**
  * Turning values into memcached bytes and flags and back: bytes, UTF-8 text, Schema JSON, pymemcache
  * compatible values, and zlib compression.
  *
