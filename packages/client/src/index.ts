@@ -35,6 +35,13 @@ export * as MemcacheCluster from "./MemcacheCluster.ts"
  */
 export * as MemcacheError from "./MemcacheError.ts"
 /**
+ * Effect's `KeyValueStore` on memcached: get/set/remove/has, and `modify` as a compare-and-swap loop; no key
+ * listing (memcached has none).
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheKeyValueStore from "./MemcacheKeyValueStore.ts"
+/**
  * The in-memory layer: the same `Memcache` service over a simulated memcached (expiry by Effect's `Clock`, CAS,
  * incr/decr quirks, item size limit, flush, stats, meta commands), with an optional memory limit (LRU eviction)
  * and injectable faults, for tests.
