@@ -41,7 +41,10 @@ import * as Serializer from "./Serializer.ts"
  * @category models
  */
 export interface Options {
-  /** Prepended to every key, to keep the store's entries apart from other data. Default `""`. */
+  /**
+   * Prepended to every key as it is, to keep the store's entries apart from other data: printable ASCII without
+   * spaces. Default `""`.
+   */
   readonly namespace?: string | undefined
   /**
    * The `keyPrefix` the `Memcache` layer was built with, if any: it counts in memcached's 250-byte key limit,
@@ -128,8 +131,9 @@ const makeStore = (raw: Raw, toKey: (key: string) => string, ttl: Duration.Input
 }
 
 /**
- * A `KeyValueStore` over the `Memcache` service in context. Fails when `namespace` and `clientKeyPrefix` leave
- * too few of memcached's 250 key bytes to hash a key into (together they must stay within 178 bytes).
+ * A `KeyValueStore` over the `Memcache` service in context. Fails when `namespace` is not printable ASCII
+ * without spaces, or when it and `clientKeyPrefix` leave too few of memcached's 250 key bytes to hash a key into
+ * (together they must stay within 178 bytes).
  *
  * @example
  * ```ts
@@ -150,6 +154,13 @@ export const make = (
 ): Effect.Effect<KeyValueStore.KeyValueStore, MemcacheIllegalInputError, Memcache.Memcache> =>
   Effect.gen(function* () {
     const namespace = options.namespace ?? ""
+    if (namespace !== "" && !StoreKey.allPlain(namespace)) {
+      return yield* new MemcacheIllegalInputError({
+        command: "MemcacheKeyValueStore",
+        field: "namespace",
+        reason: "must be printable ASCII without spaces (it is part of every key as it is)"
+      })
+    }
     const budget = StoreKey.budgetOf(`${options.clientKeyPrefix ?? ""}${namespace}`)
     if (budget === undefined) {
       return yield* new MemcacheIllegalInputError({

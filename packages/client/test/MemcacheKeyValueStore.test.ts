@@ -100,6 +100,31 @@ onBothServers("MemcacheKeyValueStore", (test) => {
       expect(yield* store.modify(long, (v) => `${v}+`)).toBe("value 0+")
     }).pipe(Effect.provide(storeOn(t))))
 
+  test("with the client's keyPrefix given as clientKeyPrefix, a key that fits only without it is hashed", (t) =>
+    Effect.gen(function* () {
+      const store = yield* KeyValueStore.KeyValueStore
+      const key = "k".repeat(200 - t.namespace.length) // 200 bytes with the namespace; 300 behind the prefix
+      yield* store.set(key, "long")
+      expect(yield* store.get(key)).toBe("long")
+    }).pipe(
+      Effect.provide(
+        MemcacheKeyValueStore.layer({ namespace: t.namespace, clientKeyPrefix: "c".repeat(100) }).pipe(
+          Layer.orDie,
+          Layer.provide(t.memcacheWith({ keyPrefix: "c".repeat(100) }))
+        )
+      )
+    ))
+
+  test("a namespace memcached would refuse, or one leaving no room to hash keys into, fails the layer", (t) =>
+    Effect.gen(function* () {
+      const fails = (options: MemcacheKeyValueStore.Options) =>
+        Effect.map(Effect.exit(MemcacheKeyValueStore.make(options)), Exit.isFailure)
+      expect(yield* fails({ namespace: "my store:" })).toBe(true)
+      expect(yield* fails({ namespace: "é:" })).toBe(true)
+      expect(yield* fails({ namespace: "n".repeat(100), clientKeyPrefix: "c".repeat(79) })).toBe(true)
+      expect(yield* fails({ namespace: "n".repeat(100), clientKeyPrefix: "c".repeat(78) })).toBe(false)
+    }).pipe(Effect.provide(t.memcache)))
+
   test("Effect's prefix and toSchemaStore views work on top", (t) =>
     Effect.gen(function* () {
       const store = yield* KeyValueStore.KeyValueStore

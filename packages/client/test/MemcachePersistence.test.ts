@@ -151,6 +151,22 @@ onBothServers("MemcachePersistence", (test) => {
       expect(yield* store.getMany(["a b", lookalike])).toEqual([{ spaced: true }, { lookalike: true }])
     }).pipe(Effect.provide(backing(t))))
 
+  test("with the client's keyPrefix given as clientKeyPrefix, a key that fits only without it is hashed", (t) =>
+    Effect.gen(function* () {
+      const store = yield* (yield* Persistence.BackingPersistence).make("p")
+      // 200 bytes of namespace, store and key: under 250 alone, over it behind the client's 100-byte prefix.
+      const key = "k".repeat(200 - `${t.namespace}p:${yield* generationOf(`${t.namespace}p:generation`)}:`.length)
+      yield* store.set(key, { long: true }, undefined)
+      expect(yield* store.get(key)).toEqual({ long: true })
+    }).pipe(
+      Effect.provide(
+        MemcachePersistence.layer({ namespace: t.namespace, clientKeyPrefix: "c".repeat(100) }).pipe(
+          Layer.orDie,
+          Layer.provideMerge(t.memcacheWith({ keyPrefix: "c".repeat(100) }))
+        )
+      )
+    ))
+
   test("a value that cannot be read back is a miss, and is deleted", (t) =>
     Effect.gen(function* () {
       const store = yield* (yield* Persistence.BackingPersistence).make("bad")

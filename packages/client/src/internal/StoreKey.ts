@@ -22,7 +22,8 @@ const HASHED = /#sha256:[0-9a-f]{64}$/
 
 const isPlain = (c: number): boolean => c > 0x20 && c < 0x7f
 
-const allPlain = (key: string): boolean => {
+/** Whether every character of `key` is printable ASCII (no space): what every memcached client accepts. */
+export const allPlain = (key: string): boolean => {
   for (let i = 0; i < key.length; i++) if (!isPlain(key.charCodeAt(i))) return false
   return key.length > 0
 }

@@ -13,6 +13,8 @@ import { useMemcached } from "../../../../testing/Memcached.ts"
 export interface StoreContext {
   /** The `Memcache` service of the subject (a real client, or the in-memory layer). */
   readonly memcache: Layer.Layer<Memcache.Memcache>
+  /** The same with client options (such as a `keyPrefix`). */
+  readonly memcacheWith: (options: Memcache.SurfaceOptions) => Layer.Layer<Memcache.Memcache>
   /** A namespace of its own, ending in `:`. */
   readonly namespace: string
   /** Lets `seconds` pass on the server's clock: real sleeping for memcached, `TestClock.adjust` in memory. */
@@ -33,6 +35,7 @@ export const onBothServers = (title: string, tests: (test: StoreTest) => void): 
       it.live(name, () =>
         body({
           memcache: Layer.orDie(MemcacheClient.layer({ server: server().address })),
+          memcacheWith: (options) => Layer.orDie(MemcacheClient.layer({ ...options, server: server().address })),
           namespace: freshNamespace(),
           passTime: (seconds) => Effect.sleep(seconds * 1000)
         })
@@ -47,6 +50,7 @@ export const onBothServers = (title: string, tests: (test: StoreTest) => void): 
           const server = yield* MemcacheMemory.makeServer()
           yield* body({
             memcache: MemcacheMemory.layer({ server }),
+            memcacheWith: (options) => MemcacheMemory.layer({ ...options, server }),
             namespace: freshNamespace(),
             passTime: (seconds) => TestClock.adjust(seconds * 1000)
           })
