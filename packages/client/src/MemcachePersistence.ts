@@ -9,7 +9,7 @@
  * - `clear` cannot delete anything, as memcached cannot list keys: it bumps the store's generation, a counter
  *   item (`<namespace><storeId>:generation`) that is part of every key, so every earlier entry becomes
  *   unreachable at once and is left to expire or be evicted. Each call reads the generation first (one more
- *   round trip; concurrent reads are batched into one request).
+ *   round trip; with `batching` on, the default, concurrent reads of it go as one request).
  * - A key memcached would refuse (over 250 bytes with the client's `keyPrefix`, or with a space, control or
  *   non-ASCII character) is stored under `<readable start>#sha256:<SHA-256 of the whole key, in hex>`. Two keys
  *   cannot share a memcached key: a key that itself ends like a hashed one is always hashed, so unchanged and

@@ -4,8 +4,9 @@
  * entries stay until they expire or are evicted.
  *
  * A missing counter (never written, or evicted) starts at the current time in milliseconds: later than every
- * generation an earlier counter could have reached, unless it was bumped more than once per millisecond of its
- * life, so an evicted counter never brings back cleared entries. The counter never expires, and it is read on
+ * generation an earlier counter could have reached, unless it was bumped more times than milliseconds went by
+ * since it started (or the clients' clocks disagree by more), so an evicted counter does not bring back cleared
+ * entries. The counter never expires, and it is read on
  * every call of its store, so memcached's LRU keeps it.
  */
 import * as Clock from "effect/Clock"
