@@ -56,6 +56,14 @@ export * as MemcacheMemory from "./MemcacheMemory.ts"
  * @since 0.1.0
  */
 export * as MemcachePersistence from "./MemcachePersistence.ts"
+
+/**
+ * Effect's `RateLimiter` on memcached: a `RateLimiterStore` layer (fixed windows and token buckets, exact under
+ * concurrency through CAS) over the `Memcache` service.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheRateLimiter from "./MemcacheRateLimiter.ts"
 /**
  * Turning values into memcached bytes and flags and back: bytes, UTF-8 text, Schema JSON, pymemcache
  * compatible values, and zlib compression.
