@@ -1,6 +1,6 @@
 /**
  * Effect's `RateLimiter` on memcached: a `RateLimiterStore` (from `effect/persistence/RateLimiter`) that keeps
- * fixed windows and token buckets in memcached items, shared by every process that uses the same servers. It
+ * fixed windows, token buckets and adaptive state in memcached items, shared by every process that uses the same servers. It
  * needs the `Memcache` service (one server, a cluster, or the in-memory layer for tests); provide
  * `RateLimiter.layer` over it.
  *
@@ -15,13 +15,15 @@
  *   seconds plus one, so memcached never drops a live window early.
  * - **Eviction.** An item that memcached evicts (memory full), or that a restart or `flush_all` loses, reads as
  *   no state: the fixed window starts again at 0 and the token bucket is full, so the limiter admits up to a
- *   whole new `limit`. It fails open, never closed. Size the servers so that the rate-limit items stay in memory.
+ *   whole new `limit`; an adaptive state is inactive again. It fails open, never closed. Size the servers so that
+ *   the rate-limit items stay in memory.
  * - **Failures.** A memcached failure fails the call with `RateLimiterError` (reason `RateLimitStoreError`, the
  *   `Memcache` error as its cause). A call that failed in transit may still have counted its tokens; with the
  *   client's `retry` option, a `cas` whose reply was lost may count them twice. Errors over-count, never
  *   under-count.
- * - **Adaptive limiting** (`adaptiveConsume`, `adaptiveFeedback`) is not supported: both fail with a
- *   `RateLimitStoreError` that says so. `consume` never uses them.
+ * - **Adaptive limiting** (`adaptiveConsume`, `adaptiveFeedback`: a cooldown after a 429, then learning the
+ *   rate the server accepts) keeps its state in one item per key, by the same CAS loop and on the same Clock, with
+ *   the transitions of Effect's stores.
  *
  * @since 0.1.0
  */
@@ -30,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as RateLimiter from "effect/persistence/RateLimiter"
+import * as Adaptive from "./internal/AdaptiveState.ts"
 import * as State from "./internal/RateLimitState.ts"
 import type { ValueError } from "./Memcache.ts"
 import * as Memcache from "./Memcache.ts"
@@ -50,7 +53,8 @@ import * as Serializer from "./Serializer.ts"
 export interface StoreOptions {
   /**
    * Prepended to every item key, after the `Memcache` layer's own `keyPrefix`. Default `"ratelimiter:"`. Items
-   * are `<prefix>fw:<key>` (fixed windows) and `<prefix>tb:<key>` (token buckets); a key that is not printable
+   * are `<prefix>fw:<key>` (fixed windows), `<prefix>tb:<key>` (token buckets) and `<prefix>ad:<key>` (adaptive
+   * state); a key that is not printable
    * ASCII of at most 150 characters is replaced by `#` and its SHA-256 (base64url).
    */
   readonly prefix?: string | undefined
@@ -147,10 +151,54 @@ const update = <S, R>(
     )
   )
 
-const adaptiveRefused = (operation: string) =>
-  Effect.fail(
-    storeError(operation, "adaptive rate limiting is not supported by the memcached store (MemcacheRateLimiter)")
-  )
+type Store = RateLimiter.RateLimiterStore["Service"]
+
+const fixedWindow = (
+  o: Parameters<Store["fixedWindow"]>[0]
+): Algorithm<State.FixedWindow, readonly [count: number, ttl: number]> => {
+  const refillMillis = Duration.toMillis(o.refillRate)
+  return {
+    operation: "fixedWindow",
+    parse: State.parseFixedWindow,
+    format: State.formatFixedWindow,
+    step: (current, now) => State.fixedWindow(current, now, { tokens: o.tokens, refillMillis, limit: o.limit })
+  }
+}
+
+const tokenBucket = (
+  o: Parameters<Store["tokenBucket"]>[0]
+): Algorithm<State.TokenBucket, readonly [remaining: number, elapsedMillis: number]> => {
+  const refillMillis = Duration.toMillis(o.refillRate)
+  const { tokens, limit, allowOverflow } = o
+  return {
+    operation: "tokenBucket",
+    parse: State.parseTokenBucket,
+    format: State.formatTokenBucket,
+    step: (current, now) => State.tokenBucket(current, now, { tokens, limit, refillMillis, allowOverflow })
+  }
+}
+
+const adaptiveConsume = (
+  o: RateLimiter.AdaptiveConsumeOptions
+): Algorithm<Adaptive.AdaptiveState, RateLimiter.AdaptiveConsumeResult> => {
+  const fallbackWindowMillis = Duration.toMillis(o.fallbackWindow)
+  return {
+    operation: "adaptiveConsume",
+    parse: Adaptive.parse,
+    format: Adaptive.format,
+    step: (current, now) => Adaptive.consume(current, now, { tokens: o.tokens, fallbackWindowMillis })
+  }
+}
+
+const adaptiveFeedback = (
+  o: RateLimiter.AdaptiveFeedbackOptions,
+  retryAfterMillis: number
+): Algorithm<Adaptive.AdaptiveState, void> => ({
+  operation: "adaptiveFeedback",
+  parse: Adaptive.parse,
+  format: Adaptive.format,
+  step: (current, now) => Adaptive.feedback(current, now, { epoch: o.epoch, tokens: o.tokens, retryAfterMillis })
+})
 
 /**
  * A `RateLimiterStore` over the `Memcache` service: see the module's description for its guarantees.
@@ -175,43 +223,17 @@ export const make = (
     const items = (yield* Memcache.Memcache).withSerializer(Serializer.string)
     const prefix = options.prefix ?? defaults.prefix
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts
+    const run = <S, R>(kind: string, key: string, algorithm: Algorithm<S, R>) =>
+      update(items, `${prefix}${kind}:${State.itemKey(key)}`, algorithm, maxAttempts)
     return RateLimiter.RateLimiterStore.of({
-      fixedWindow: (o) => {
-        const refillMillis = Duration.toMillis(o.refillRate)
-        return update(
-          items,
-          `${prefix}fw:${State.itemKey(o.key)}`,
-          {
-            operation: "fixedWindow",
-            parse: State.parseFixedWindow,
-            format: State.formatFixedWindow,
-            step: (current, now) => State.fixedWindow(current, now, { tokens: o.tokens, refillMillis, limit: o.limit })
-          },
-          maxAttempts
-        )
-      },
-      tokenBucket: (o) => {
-        const refillMillis = Duration.toMillis(o.refillRate)
-        return update(
-          items,
-          `${prefix}tb:${State.itemKey(o.key)}`,
-          {
-            operation: "tokenBucket",
-            parse: State.parseTokenBucket,
-            format: State.formatTokenBucket,
-            step: (current, now) =>
-              State.tokenBucket(current, now, {
-                tokens: o.tokens,
-                limit: o.limit,
-                refillMillis,
-                allowOverflow: o.allowOverflow
-              })
-          },
-          maxAttempts
-        )
-      },
-      adaptiveConsume: () => adaptiveRefused("adaptiveConsume"),
-      adaptiveFeedback: () => adaptiveRefused("adaptiveFeedback")
+      fixedWindow: (o) => run("fw", o.key, fixedWindow(o)),
+      tokenBucket: (o) => run("tb", o.key, tokenBucket(o)),
+      adaptiveConsume: (o) => run("ad", o.key, adaptiveConsume(o)),
+      // Only a 429 with a retry-after changes the state, as in Effect's stores.
+      adaptiveFeedback: (o) =>
+        o.status !== 429 || o.retryAfter === undefined
+          ? Effect.void
+          : run("ad", o.key, adaptiveFeedback(o, Duration.toMillis(o.retryAfter)))
     })
   })
 

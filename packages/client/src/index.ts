@@ -58,8 +58,8 @@ export * as MemcacheMemory from "./MemcacheMemory.ts"
 export * as MemcachePersistence from "./MemcachePersistence.ts"
 
 /**
- * Effect's `RateLimiter` on memcached: a `RateLimiterStore` layer (fixed windows and token buckets, exact under
- * concurrency through CAS) over the `Memcache` service.
+ * Effect's `RateLimiter` on memcached: a `RateLimiterStore` layer (fixed windows, token buckets, adaptive
+ * limiting; exact under concurrency through CAS) over the `Memcache` service.
  *
  * @since 0.1.0
  */

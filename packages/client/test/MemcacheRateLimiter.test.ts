@@ -2,7 +2,7 @@
  * Effect's own `RateLimiter` (`RateLimiter.layer`) over the memcached store, against a real memcached and the
  * in-memory layer: exact fixed-window counts under 50 concurrent fibers, a token bucket refilling at its rate
  * (on Effect's `Clock`, moved by `TestClock`), what an evicted item means, keys memcached cannot hold as they
- * are, a corrupt item, and adaptive limiting refused.
+ * are, a corrupt item, adaptive learning under concurrency, and giving up after `maxAttempts` lost races.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, MemcacheMemory, MemcacheRateLimiter } from "@effect-memcache/client"
@@ -121,19 +121,27 @@ const suite = (test: (name: string, body: () => Effect.Effect<void, unknown, Ser
       expect(error.message).toContain("is not rate limiter state")
     }))
 
-  test("adaptive limiting is refused with a RateLimitStoreError that says so", () =>
+  test("adaptive learning counts all 50 concurrent consumes, and an evicted state is inactive again", () =>
     Effect.gen(function* () {
       const limiter = yield* RateLimiter.RateLimiter
-      const consume = yield* Effect.flip(
-        limiter.adaptiveConsume({ key: "a", tokens: 1, fallbackLimit: 5, fallbackWindow: Duration.minutes(1) })
-      )
-      const feedback = yield* Effect.flip(
-        limiter.adaptiveFeedback({ key: "a", epoch: 0, tokens: 1, status: 429, retryAfter: Duration.seconds(1) })
-      )
-      for (const error of [consume, feedback]) {
-        expect(error.reason._tag).toBe("RateLimitStoreError")
-        expect(error.message).toContain("adaptive rate limiting is not supported by the memcached store")
-      }
+      const consume = limiter.adaptiveConsume({
+        key: "adaptive",
+        tokens: 1,
+        fallbackLimit: 100,
+        fallbackWindow: Duration.minutes(1)
+      })
+      const tooMany = { key: "adaptive", status: 429, retryAfter: Duration.millis(1) }
+      yield* limiter.adaptiveFeedback({ ...tooMany, epoch: 0, tokens: 1 })
+      yield* Effect.sleep("2 millis") // past the cooldown: the next consume starts learning
+      const learning = yield* Effect.forEach(range(1, 50), () => consume, { concurrency: "unbounded" })
+      for (const r of learning) expect(r).toMatchObject({ phase: "learning", epoch: 1 })
+      // A 429 for 49 of them: learned only if all 50 were counted (49 or fewer would mean a cooldown).
+      yield* limiter.adaptiveFeedback({ ...tooMany, epoch: 1, tokens: 49, retryAfter: Duration.hours(1) })
+      expect(yield* consume).toMatchObject({ phase: "learned", epoch: 2 })
+
+      const m = yield* Memcache.Memcache
+      expect(yield* m.delete("ratelimiter:ad:adaptive", { noreply: false })).toBe(true)
+      expect(yield* consume).toEqual({ delay: Duration.zero, epoch: 0, phase: "inactive" })
     }))
 }
 
