@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Type-checks every ```ts block of the READMEs (the project's and each package's) and of the JSDoc comments in
+// Type-checks every ```ts block of the READMEs (the project's and each package's), of docs/, and of the JSDoc in
 // packages/*/src (the @example blocks),
 // each as a module of its own, importing the built packages the way a user's program does. Run it through
 // `pnpm run check:examples`, which builds first. The snippets land in .examples/ (git-ignored), one file per
@@ -18,6 +18,11 @@ const sources = () => [
     .readdirSync(path.join(root, "packages"))
     .map((pkg) => path.join("packages", pkg, "README.md"))
     .filter((file) => fs.existsSync(path.join(root, file))),
+  ...fs
+    .readdirSync(path.join(root, "docs"))
+    .filter((file) => file.endsWith(".md"))
+    .map((file) => path.join("docs", file))
+    .sort(),
   ...fs
     .readdirSync(path.join(root, "packages"))
     .flatMap((pkg) => {
@@ -115,4 +120,4 @@ if (result.status !== 0) {
   console.error(failed.size > 0 ? `\n${failed.size} of ${all.length} examples do not compile` : "\ntsc failed")
   process.exit(1)
 }
-console.log(`${all.length} examples compile (the READMEs and the JSDoc of packages/*/src)`)
+console.log(`${all.length} examples compile (the READMEs, docs/ and the JSDoc of packages/*/src)`)
