@@ -30,6 +30,7 @@ export default defineConfig({
     projects: [
       project("protocol", path.join(packages, "protocol")),
       project("client", path.join(packages, "client")),
+      project("cli", path.join(packages, "cli")),
       project("testing", testing)
     ]
   }
