@@ -63,9 +63,11 @@ const withCache = <A, E>(use: (cache: Memcache.MemcacheShape<Serializer.Serializ
     )
   })
 
+const key = Argument.String("key").pipe(Argument.withDescription("the item's key"))
+
 const notFound = (key: string) => new CommandFailed({ message: `${key}: not found` })
 
-const get = Command.make("get", { key: Argument.String("key") }, ({ key }) =>
+const get = Command.make("get", { key }, ({ key }) =>
   withCache((cache) =>
     Effect.flatMap(cache.get(key), (hit) =>
       Option.match(hit, {
@@ -79,8 +81,8 @@ const get = Command.make("get", { key: Argument.String("key") }, ({ key }) =>
 const set = Command.make(
   "set",
   {
-    key: Argument.String("key"),
-    value: Argument.String("value"),
+    key,
+    value: Argument.String("value").pipe(Argument.withDescription("the value, stored as UTF-8 bytes")),
     ttl: Flag.Int("ttl").pipe(Flag.withDescription("seconds until it expires (default: never)"), Flag.optional)
   },
   ({ key, value, ttl }) =>
@@ -96,7 +98,7 @@ const set = Command.make(
     )
 ).pipe(Command.withDescription("Stores a value (as UTF-8 bytes, flags 0)."))
 
-const del = Command.make("delete", { key: Argument.String("key") }, ({ key }) =>
+const del = Command.make("delete", { key }, ({ key }) =>
   withCache((cache) =>
     Effect.flatMap(cache.delete(key, { noreply: false }), (deleted) =>
       deleted ? Console.log("deleted") : Effect.fail(notFound(key))
@@ -111,7 +113,10 @@ const parseDelta = (delta: string) =>
 
 const incr = Command.make(
   "incr",
-  { key: Argument.String("key"), delta: Argument.String("delta").pipe(Argument.withDefault("1")) },
+  {
+    key,
+    delta: Argument.String("delta").pipe(Argument.withDescription("what to add (default 1)"), Argument.withDefault("1"))
+  },
   ({ key, delta }) =>
     Effect.flatMap(parseDelta(delta), (delta) =>
       withCache((cache) =>
@@ -125,10 +130,18 @@ const incr = Command.make(
     )
 ).pipe(Command.withDescription("Adds delta (default 1) to a numeric value and prints the result."))
 
-const stats = Command.make("stats", { group: Argument.String("group").pipe(Argument.optional) }, ({ group }) =>
-  withCache((cache) =>
-    Effect.flatMap(cache.stats(Option.toArray(group)), (stats) => Console.log(Format.statsTable(stats)))
-  )
+const stats = Command.make(
+  "stats",
+  {
+    group: Argument.String("group").pipe(
+      Argument.withDescription("a stats group: settings, slabs, items, sizes, conns"),
+      Argument.optional
+    )
+  },
+  ({ group }) =>
+    withCache((cache) =>
+      Effect.flatMap(cache.stats(Option.toArray(group)), (stats) => Console.log(Format.statsTable(stats)))
+    )
 ).pipe(Command.withDescription("Prints the server's stats (or `stats <group>`: settings, slabs, items...) as a table."))
 
 const flush = Command.make("flush", {}, () =>
