@@ -67,9 +67,11 @@ export type Router = (key: string) => number
  * @category models
  */
 export interface Distribution {
+  /** The scheme's name (`"ketama"`, `"rendezvous"`, `"modula"`), as errors print it. */
   readonly name: string
   /** Whether the scheme uses {@link Node.weight}. The cluster refuses weights a scheme would ignore. */
   readonly weighted: boolean
+  /** The router for `nodes`: which of them holds a key. */
   readonly make: (nodes: ReadonlyArray<Node>) => Router
 }
 

@@ -361,10 +361,13 @@ export interface PartialWrites {
  * @category models
  */
 export interface MemcacheShape<A> {
+  /** The value of `key`, or `Option.none()` on a miss. */
   readonly get: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<A>, ValueError>
   /** The hits among `keys`, in the order asked (a key given twice is sent twice and appears once). */
   readonly getMany: (keys: Iterable<string>, options?: CallOptions) => Effect.Effect<ReadonlyMap<string, A>, ValueError>
+  /** `get` with the item's CAS unique, for a later `cas`. */
   readonly gets: (key: string, options?: CallOptions) => Effect.Effect<Option.Option<WithCas<A>>, ValueError>
+  /** `getMany` with each hit's CAS unique. */
   readonly getsMany: (
     keys: Iterable<string>,
     options?: CallOptions
@@ -416,6 +419,7 @@ export interface MemcacheShape<A> {
   readonly cas: WaitsByDefault<[key: string, value: A, cas: bigint], StoreOptions, CasResult, ValueError>
   /** Deletes the key; with `noreply: false`, `true` when deleted and `false` when not found. */
   readonly delete: QuietByDefault<[key: string], NoreplyOptions, boolean, KeyError>
+  /** Deletes every key (per server, at once); noreply by default, as `delete`. */
   readonly deleteMany: (keys: Iterable<string>, options?: NoreplyOptions) => Effect.Effect<void, KeyError>
   /** `setMany`, with each server's failure as data (see {@link PartialWrites}); only refused input fails it. */
   readonly setManyPartial: (
@@ -471,6 +475,7 @@ export interface MemcacheShape<A> {
    * command"`). A new subscriber first gets the latest 64.
    */
   readonly noreplyFailures: Stream.Stream<ReplyError>
+  /** The same service, on the same connections, reading and writing values with `serializer`. */
   readonly withSerializer: <B>(serializer: Serializer.Serializer<B>) => MemcacheShape<B>
 }
 

@@ -55,7 +55,9 @@ export interface Serialized {
  * @category models
  */
 export interface Serializer<A> {
+  /** The bytes and flags stored for `value`. */
   readonly serialize: (key: string, value: A) => Result.Result<Serialized, MemcacheSerializationError>
+  /** The value read back from an item's bytes and flags. */
   readonly deserialize: (key: string, bytes: Uint8Array, flags: number) => Result.Result<A, MemcacheSerializationError>
 }
 

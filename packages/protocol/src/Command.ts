@@ -540,27 +540,25 @@ export interface NoreplyOptions {
   readonly noreply?: boolean
 }
 
+/**
+ * `delete <key>`
+ *
+ * @example
+ * ```ts
+ * import { Command } from "@effect-memcache/protocol"
+ * Command.delete("k", { noreply: true }) // delete k noreply
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 const deleteCommand = (key: string, options?: NoreplyOptions): Delete => ({
   _tag: "Delete",
   key,
   noreply: options?.noreply ?? false
 })
 
-export {
-  /**
-   * `delete <key>`
-   *
-   * @example
-   * ```ts
-   * import { Command } from "@effect-memcache/protocol"
-   * Command.delete("k", { noreply: true }) // delete k noreply
-   * ```
-   *
-   * @since 0.1.0
-   * @category constructors
-   */
-  deleteCommand as delete
-}
+export { deleteCommand as delete }
 
 /**
  * `incr <key> <delta>`; the counter wraps at 2^64.

@@ -285,27 +285,25 @@ export const set = (key: string | Uint8Array, value: Uint8Array, options?: Optio
   ...options
 })
 
+/**
+ * Builds an `md` command.
+ *
+ * @example
+ * ```ts
+ * import { Meta } from "@effect-memcache/protocol"
+ * Meta.delete("a", { compareCas: 42n }) // md a C42
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 const deleteCommand = (key: string | Uint8Array, options?: Options<MetaDelete>): MetaDelete => ({
   _tag: "MetaDelete",
   key,
   ...options
 })
 
-export {
-  /**
-   * Builds an `md` command.
-   *
-   * @example
-   * ```ts
-   * import { Meta } from "@effect-memcache/protocol"
-   * Meta.delete("a", { compareCas: 42n }) // md a C42
-   * ```
-   *
-   * @since 0.1.0
-   * @category constructors
-   */
-  deleteCommand as delete
-}
+export { deleteCommand as delete }
 
 /**
  * Builds an `ma` command.
