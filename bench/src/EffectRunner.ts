@@ -14,7 +14,7 @@
 
 import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
-import { Effect, Option } from "effect"
+import { Effect, Option, Tracer } from "effect"
 import { identity } from "effect/Function"
 import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
 import { type Callback, RawClient } from "./RawClient.ts"
@@ -128,20 +128,46 @@ const measured =
  * @since 0.1.0
  * @category runners
  */
-export const runEffectWorkload = (plan: Plan, ports: ReadonlyArray<number>): Promise<Measurement> => {
+export const runEffectWorkload = (
+  plan: Plan,
+  ports: ReadonlyArray<number>,
+  variant?: "nospans" | "tracer" | undefined
+): Promise<Measurement> => {
   const { workload } = plan
   const checks = new Checks()
   const itemSizeMax = 2 * 1024 * 1024
+  const spans = variant !== "nospans"
   const servers = ports.map((port) => `127.0.0.1:${port}`)
   const layer =
     servers.length === 1
-      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, batching: workload.batching ?? true })
-      : MemcacheCluster.layer({ servers, itemSizeMax })
+      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, spans, batching: workload.batching ?? true })
+      : MemcacheCluster.layer({ servers, itemSizeMax, spans })
   const run = Effect.gen(function* () {
     const service = yield* Memcache.Memcache
     return yield* program(plan, service.withSerializer(Serializer.bytes), checks)
   })
-  return Effect.runPromise(Effect.provide(run, layer)).then(measured(plan, checks))
+  const traced = variant === "tracer" ? Effect.withTracer(run, memoryTracer()) : run
+  return Effect.runPromise(Effect.provide(traced, layer)).then(measured(plan, checks))
+}
+
+/**
+ * A tracer that keeps spans in memory, as a test's or an exporter's would before sending them: the latest 1,000
+ * ended spans (older ones are dropped, so a long run does not grow without bound).
+ */
+const memoryTracer = (): Tracer.Tracer => {
+  const kept: Array<Tracer.Span> = []
+  return Tracer.make({
+    span: (options) => {
+      const span = new Tracer.NativeSpan(options)
+      const end = span.end.bind(span)
+      span.end = (endTime, exit) => {
+        end(endTime, exit)
+        if (kept.length === 1000) kept.shift()
+        kept.push(span)
+      }
+      return span
+    }
+  })
 }
 
 /** A reference call as one `Effect.callback`, resumed with `f` of the reference's result (or its error). */

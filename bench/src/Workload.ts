@@ -23,7 +23,9 @@ export const clients = [
   "memcache-client",
   "memcached",
   "reference",
-  "reference-effect"
+  "reference-effect",
+  "effect-memcache-nospans",
+  "effect-memcache-tracer"
 ] as const
 
 /**
@@ -58,6 +60,8 @@ export const clientCode: Record<ClientId, string> = {
   "memcache-client": "mc",
   memcached: "md",
   reference: "rf",
+  "effect-memcache-nospans": "fs",
+  "effect-memcache-tracer": "ft",
   "reference-effect": "re"
 }
 
@@ -303,7 +307,29 @@ export const workloads: ReadonlyArray<Workload> = [
  * @category predicates
  */
 export const runsOn = (workload: Workload, client: ClientId): boolean =>
-  workload.only === undefined || workload.only.includes(client)
+  variantOf(client) !== undefined
+    ? VARIANT_WORKLOADS.includes(workload.id)
+    : workload.only === undefined || workload.only.includes(client)
+
+/** The workloads the variants of this project run: one call at a time, many writes, many multi-gets. */
+const VARIANT_WORKLOADS = ["W1", "W3", "W4"]
+
+/**
+ * What a client id changes of this project's defaults, when it is one of its variants: `nospans` (the layer's
+ * `spans: false`) or `tracer` (an in-memory tracer installed, so every call makes a span). `undefined` for
+ * every other client, this project's default run included.
+ *
+ * @example
+ * ```ts
+ * import { variantOf } from "./Workload.ts"
+ * variantOf("effect-memcache-tracer") // "tracer"
+ * ```
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const variantOf = (client: ClientId): "nospans" | "tracer" | undefined =>
+  client === "effect-memcache-nospans" ? "nospans" : client === "effect-memcache-tracer" ? "tracer" : undefined
 
 /**
  * The key of index `i` of a workload's keyspace for a client: the same length for every client.

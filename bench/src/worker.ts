@@ -14,7 +14,7 @@ import type { PromiseDriver } from "./PromiseRunner.ts"
 import { runPromiseWorkload } from "./PromiseRunner.ts"
 import { promised, RawClient } from "./RawClient.ts"
 import { mismatch } from "./Values.ts"
-import { type ClientId, clients, workloads } from "./Workload.ts"
+import { type ClientId, clients, variantOf, workloads } from "./Workload.ts"
 
 /**
  * What a worker reports.
@@ -72,6 +72,8 @@ const driverOf = async (client: ClientId, ports: ReadonlyArray<number>): Promise
     case "reference":
       return (await import("./ReferenceDriver.ts")).make(ports)
     case "effect-memcache":
+    case "effect-memcache-nospans":
+    case "effect-memcache-tracer":
     case "reference-effect":
       throw new Error("driven through EffectRunner")
   }
@@ -142,8 +144,8 @@ const main = async () => {
   const plan = makePlan(client, workload)
   let measurement: Measurement
   try {
-    if (client === "effect-memcache") {
-      measurement = await (await import("./EffectRunner.ts")).runEffectWorkload(plan, ports)
+    if (client === "effect-memcache" || variantOf(client) !== undefined) {
+      measurement = await (await import("./EffectRunner.ts")).runEffectWorkload(plan, ports, variantOf(client))
     } else if (client === "reference-effect") {
       measurement = await (await import("./EffectRunner.ts")).runReferenceInEffect(plan, ports)
     } else {
