@@ -542,11 +542,25 @@ export interface SurfaceOptions {
   /** Also retry set/add/replace/append/prepend/incr/decr/flushAll (not idempotent). Default `false`. */
   readonly retryUnsafe?: boolean | undefined
   /**
-   * Wrap each call in a span (`memcache.<command>`, kind client, `db.system.name` and `db.operation.name`
-   * attributes) when a tracing backend is installed; with Effect's built-in tracer, which exports nothing, no
-   * span is made. Default `true`.
+   * Wrap each call in a client span by OpenTelemetry's database conventions when a tracing backend is installed:
+   * named `<command> <host>:<port>` on a single-server layer, `<command>` otherwise, with `db.system.name`
+   * (`memcached`), `db.operation.name`, `server.address` and `server.port` (single server),
+   * `db.operation.batch.size` (multi-key calls of several keys), and on failure `error.type` (the error's
+   * `_tag`) and `db.response.status_code` (`CLIENT_ERROR`, `SERVER_ERROR`, `ERROR`). Keys and values are never
+   * recorded. With Effect's built-in tracer, which exports nothing, no span is made. Default `true`.
    */
   readonly spans?: boolean | undefined
+  /**
+   * Record metrics with Effect's `Metric` (read them with `Metric.snapshot` or effect/observability's OTLP and
+   * Prometheus exporters). Per call, with `db.system.name`, `db.operation.name` and, on a single-server layer,
+   * `server.address` and `server.port`: `db.client.operation.duration` (seconds; with `error.type` on failure),
+   * `memcache.client.hits`, `memcache.client.misses`, `memcache.client.errors` (by `error.type`) and
+   * `memcache.client.requests_in_flight`. Per server: `memcache.client.connections.open`,
+   * `memcache.client.reconnects`, `memcache.client.cluster.mark_downs`, `memcache.client.cluster.recoveries`
+   * and `memcache.client.noreply_failures`. Default `false`: with it off, calls take the same path as without
+   * metrics.
+   */
+  readonly metrics?: boolean | undefined
   /**
    * Automatic batching: single-key `get`/`gets` calls made by concurrent fibers in the same tick are sent as one
    * multi-key request per server (each key asked once), and every caller gets its own answer, errors and
@@ -572,6 +586,7 @@ export const defaults = {
   timeoutMillis: 2000,
   retryUnsafe: false,
   spans: true,
+  metrics: false,
   batching: true,
   maxGetLineBytes: Validation.MAX_GET_LINE_LENGTH
 } as const

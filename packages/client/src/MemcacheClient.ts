@@ -171,7 +171,7 @@ export const make = (
         reason: `${options.proxy} does not authenticate: leave out username and password`
       })
     }
-    const background = yield* Background.make
+    const background = Background.metered(yield* Background.make, options.metrics)
     const { target } = yield* Servers.make(options.server ?? defaults.server, options, background, proxy)
     return Surface.make({ targets: [target], route: () => target }, options, background, proxy)
   })

@@ -150,7 +150,7 @@ export const make = (
   options: Options
 ): Effect.Effect<Memcache.MemcacheShape<Memcache.Value>, MemcacheIllegalInputError, Scope.Scope> =>
   Effect.gen(function* () {
-    const background = yield* Background.make
+    const background = Background.metered(yield* Background.make, options.metrics)
     const backend = yield* Cluster.make(options, background)
     return Surface.make(backend, options, background)
   })

@@ -268,7 +268,7 @@ export const make = (
   Effect.gen(function* () {
     const server = options.server ?? (yield* makeServer(options))
     const simulation = simulationOf(server)
-    const background = yield* Background.make
+    const background = Background.metered(yield* Background.make, options.metrics)
     const target = MemoryTarget.make(server.name, simulation, options.faults, background)
     return Surface.make(
       { targets: [target], route: () => target },

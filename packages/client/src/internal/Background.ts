@@ -17,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ReplyError } from "../MemcacheError.ts"
 import { replyError } from "./Call.ts"
+import { type Event, record } from "./Metrics.ts"
 
 /** How many of the latest noreply failures a new subscriber of `noreplyFailures` gets first. */
 export const NOREPLY_REPLAY = 64
@@ -41,7 +42,17 @@ export interface Background {
   readonly reportNoreply: (server: string, replies: ReadonlyArray<Reply.Reply>) => void
   /** Every reported noreply failure; a new subscriber first gets the latest {@link NOREPLY_REPLAY}. */
   readonly noreplyFailures: Stream.Stream<ReplyError>
+  /** Counts a connection or cluster event of a server (nothing unless the layer has `metrics: true`). */
+  readonly count: (event: Event, server: string, by?: number) => void
 }
+
+const uncounted = (): void => {}
+
+/** The background, with its events counted when `metrics` is on (recorded in the layer's context). */
+export const metered = (background: Background, metrics: boolean | undefined): Background =>
+  metrics === true
+    ? { ...background, count: (event, server, by = 1) => void background.now(record(event, server, by)) }
+    : background
 
 /** The background of the layer being built: call it in the layer's scope. */
 export const make: Effect.Effect<Background, never, Scope.Scope> = Effect.gen(function* () {
@@ -67,13 +78,15 @@ export const make: Effect.Effect<Background, never, Scope.Scope> = Effect.gen(fu
         if (error !== undefined) errors.push(error)
       }
       if (errors.length === 0) return
+      background.count("noreplyFailures", server, errors.length)
       const more = errors.length > 1 ? ` (and ${errors.length - 1} more in the same batch)` : ""
       const warning = Effect.logWarning(
         `memcache ${server}: a noreply command failed: ${errors[0]!._tag} ${errors[0]!.text}${more}`
       )
       fork(Effect.andThen(warning, PubSub.publishAll(failures, errors)))
     },
-    noreplyFailures: Stream.fromPubSub(failures)
+    noreplyFailures: Stream.fromPubSub(failures),
+    count: uncounted
   }
   return background
 })

@@ -194,6 +194,7 @@ export class ClusterMember {
       last: error
     }
     this.onChange()
+    this.background.count("markDowns", this.inner.name)
     this.background.warn(
       `memcache cluster: ${this.inner.name} failed: ${withoutServer(error, this.inner.name)}; its calls fail fast, retrying in ${millis(this.options.retryTimeoutMillis)}`
     )
@@ -201,6 +202,8 @@ export class ClusterMember {
 
   /** Dead until the dead schedule's next delay has passed; an exhausted schedule starts over. */
   private markDead(error: TransportError): void {
+    // Failing servers were counted down already; a server marked dead at once (no retry attempts) is counted here.
+    if (this.health._tag === "Up") this.background.count("markDowns", this.inner.name)
     const now = this.background.clock.currentTimeMillisUnsafe()
     const delay = this.background.now(this.delays.next(now, error)) ?? 0
     this.health = { _tag: "Dead", retryAt: now + delay, last: error }
@@ -215,6 +218,7 @@ export class ClusterMember {
     this.health = UP
     this.delays.reset()
     this.onChange()
+    this.background.count("recoveries", this.inner.name)
   }
 
   private downError(health: Exclude<Health, { _tag: "Up" }>, now: number): MemcacheConnectionError {

@@ -1,7 +1,7 @@
 /**
- * What the surface adds around a call: a client span (only when a tracing backend is installed), retries of
- * transport failures by the `retry` schedule, and `ignoreErrors`' misses. Worked out once per layer and command
- * name, not per call.
+ * What the surface adds around a call: a client span by OpenTelemetry's database conventions (only when a tracing
+ * backend is installed), metrics (only with `metrics: true`), retries of transport failures by the `retry`
+ * schedule, and `ignoreErrors`' misses. Worked out once per layer and command name, not per call.
  *
  * @internal
  */
@@ -10,6 +10,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import { isTransportError, type TransportError } from "../MemcacheError.ts"
+import { CommandMetrics, serverAttributes } from "./Metrics.ts"
 
 /**
  * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
@@ -25,6 +26,9 @@ export interface Span {
 /** @internal */
 export interface InstrumentOptions {
   readonly spans: boolean
+  readonly metrics: boolean
+  /** The one server of a single-server layer (`host:port` as configured), else `undefined`. */
+  readonly server: string | undefined
   readonly retry: Schedule.Schedule<unknown, TransportError> | undefined
   readonly retryUnsafe: boolean
   readonly ignoreErrors: boolean
@@ -41,15 +45,56 @@ const tracing = (): boolean => {
   return cache?.tracerEnabled === true && cache.tracer !== undefined && cache.tracer !== Tracer.nativeTracer
 }
 
+/** `db.response.status_code` of a failure that is an error reply. */
+const statusCodes: Record<string, string> = {
+  MemcacheClientError: "CLIENT_ERROR",
+  MemcacheServerError: "SERVER_ERROR",
+  MemcacheUnknownCommandError: "ERROR"
+}
+
+/** The failure's `error.type` (its `_tag`) and, for an error reply, its `db.response.status_code`. */
+const failureAttributes = (e: unknown): Record<string, string> => {
+  const tag = typeof e === "object" && e !== null ? (e as { _tag?: unknown })._tag : undefined
+  if (typeof tag !== "string") return { "error.type": "_OTHER" }
+  const code = statusCodes[tag]
+  return code === undefined ? { "error.type": tag } : { "error.type": tag, "db.response.status_code": code }
+}
+
+/** The effect in a span that, on failure, carries the failure's attributes. */
+const traced = <X, E>(effect: Effect.Effect<X, E>, name: string, options: Tracer.SpanOptions): Effect.Effect<X, E> =>
+  Effect.withSpan(
+    Effect.tapError(effect, (e) => Effect.annotateCurrentSpan(failureAttributes(e))),
+    name,
+    options
+  )
+
 /** @internal */
 export class Instrument {
   private readonly options: InstrumentOptions
   // Span options are built once per command name. No stack trace is captured: it costs a large share of a
   // small call, and a span named after the command says where it came from.
   private readonly spanOptions = new Map<string, Tracer.SpanOptions>()
+  private readonly metricsOf = new Map<string, CommandMetrics>()
+  private readonly server: Record<string, string | number>
+  /** ` host:port` after the operation in a span's name: only where one server answers every call. */
+  private readonly nameSuffix: string
 
   constructor(options: InstrumentOptions) {
     this.options = options
+    this.server = serverAttributes(options.server)
+    this.nameSuffix =
+      this.server["server.address"] === undefined
+        ? ""
+        : ` ${this.server["server.address"]}:${this.server["server.port"]}`
+  }
+
+  private metrics(name: string): CommandMetrics {
+    let metrics = this.metricsOf.get(name)
+    if (metrics === undefined) {
+      metrics = new CommandMetrics(name, this.options.server)
+      this.metricsOf.set(name, metrics)
+    }
+    return metrics
   }
 
   private spanOf(name: string): Tracer.SpanOptions {
@@ -58,7 +103,7 @@ export class Instrument {
       options = {
         kind: "client",
         captureStackTrace: false,
-        attributes: { "db.system.name": "memcached", "db.operation.name": name }
+        attributes: { "db.system.name": "memcached", "db.operation.name": name, ...this.server }
       }
       this.spanOptions.set(name, options)
     }
@@ -74,27 +119,32 @@ export class Instrument {
    * call runs), with `null` (nothing to add), or not at all (`undefined`: a retry applies, so `around` wraps it).
    */
   hotPath(name: string, safe: boolean): Span | null | undefined {
-    if (this.retries(safe)) return undefined
+    // With metrics on, every call goes through `around`: metrics off leaves the hot path as it was.
+    if (this.retries(safe) || this.options.metrics) return undefined
     if (!this.options.spans) return null
     const options = this.spanOf(name)
-    const spanName = `memcache.${name}`
-    return { active: tracing, around: (effect) => Effect.withSpan(effect, spanName, options) }
+    const spanName = name + this.nameSuffix
+    return { active: tracing, around: (effect) => traced(effect, spanName, options) }
   }
 
-  /** The call with its retries and span; `keys` is the number of keys of a multi-key call. */
+  /**
+   * The call with its retries, metrics and span; `keys` is the number of keys of a multi-key call (its span's
+   * `db.operation.batch.size` when there are several).
+   */
   around<X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number): Effect.Effect<X, E> {
-    const out = this.retrying(safe, effect)
+    const retried = this.retrying(safe, effect)
+    const out = this.options.metrics ? this.metrics(name).around(retried, keys) : retried
     if (!this.options.spans) return out
     const options = this.spanOf(name)
-    const spanName = `memcache.${name}`
+    const spanName = name + this.nameSuffix
     return Effect.suspend(() =>
       tracing()
-        ? Effect.withSpan(
+        ? traced(
             out,
             spanName,
-            keys === undefined
+            keys === undefined || keys < 2
               ? options
-              : { ...options, attributes: { ...options.attributes, "db.memcached.key_count": keys } }
+              : { ...options, attributes: { ...options.attributes, "db.operation.batch.size": keys } }
           )
         : out
     )

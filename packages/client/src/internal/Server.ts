@@ -43,6 +43,8 @@ export class Server {
   private connecting: Deferred.Deferred<Connection, ConnectFailure> | undefined
   private nextAttemptAt = 0
   private lastFailure: ConnectFailure | undefined
+  /** Connections lost (retired while the layer was open) and not replaced yet: for the reconnects metric. */
+  private lost = 0
   private readonly delays: ScheduleDelays<ConnectFailure>
   private closed = false
   private readonly address: ServerAddress
@@ -150,9 +152,17 @@ export class Server {
     const slot = this.slots.indexOf(undefined)
     if (slot < 0) this.slots.push(connection)
     else this.slots[slot] = connection
+    this.background.count("openConnections", this.name)
+    // A reconnect: a connection that takes the place of one lost.
+    if (this.lost > 0) {
+      this.lost--
+      this.background.count("reconnects", this.name)
+    }
     connection.onRetire = () => {
       const i = this.slots.indexOf(connection)
       if (i >= 0) this.slots[i] = undefined
+      if (!this.closed) this.lost++
+      this.background.count("openConnections", this.name, -1)
     }
     this.lastFailure = undefined
     this.delays.reset()

@@ -68,6 +68,8 @@ export const make = (
   const maxGetLineBytes = Math.max(MIN_GET_LINE_BYTES, options.maxGetLineBytes ?? defaults.maxGetLineBytes)
   const instrument = new Instrument({
     spans: options.spans ?? defaults.spans,
+    metrics: options.metrics ?? defaults.metrics,
+    server: backend.targets.length === 1 ? backend.targets[0]!.name : undefined,
     retry: options.retry,
     retryUnsafe: options.retryUnsafe ?? defaults.retryUnsafe,
     ignoreErrors
