@@ -543,7 +543,7 @@ export interface SurfaceOptions {
   readonly retryUnsafe?: boolean | undefined
   /**
    * Wrap each call in a client span by OpenTelemetry's database conventions when a tracing backend is installed:
-   * named `<command> <host>:<port>` on a single-server layer, `<command>` otherwise, with `db.system.name`
+   * named `<command> <host>:<port>` when the layer has one server, `<command>` otherwise, with `db.system.name`
    * (`memcached`), `db.operation.name`, `server.address` and `server.port` (single server),
    * `db.operation.batch.size` (multi-key calls of several keys), and on failure `error.type` (the error's
    * `_tag`) and `db.response.status_code` (`CLIENT_ERROR`, `SERVER_ERROR`, `ERROR`). Keys and values are never
@@ -552,7 +552,7 @@ export interface SurfaceOptions {
   readonly spans?: boolean | undefined
   /**
    * Record metrics with Effect's `Metric` (read them with `Metric.snapshot` or effect/observability's OTLP and
-   * Prometheus exporters). Per call, with `db.system.name`, `db.operation.name` and, on a single-server layer,
+   * Prometheus exporters). Per call, with `db.system.name`, `db.operation.name` and, when the layer has one server,
    * `server.address` and `server.port`: `db.client.operation.duration` (seconds; with `error.type` on failure),
    * `memcache.client.hits`, `memcache.client.misses`, `memcache.client.errors` (by `error.type`) and
    * `memcache.client.requests_in_flight`. Per server: `memcache.client.connections.open`,
