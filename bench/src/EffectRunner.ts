@@ -19,7 +19,7 @@ import { identity } from "effect/Function"
 import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
 import { type Callback, RawClient } from "./RawClient.ts"
 import { Checks } from "./Values.ts"
-import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
+import { capCheckEvery, capMillis, sampleEvery, type Variant } from "./Workload.ts"
 
 const range = (n: number): ReadonlyArray<number> => Array.from({ length: n }, (_, i) => i)
 
@@ -131,17 +131,18 @@ const measured =
 export const runEffectWorkload = (
   plan: Plan,
   ports: ReadonlyArray<number>,
-  variant?: "nospans" | "tracer" | undefined
+  variant?: Variant | undefined
 ): Promise<Measurement> => {
   const { workload } = plan
   const checks = new Checks()
   const itemSizeMax = 2 * 1024 * 1024
   const spans = variant !== "nospans"
+  const metrics = variant === "metrics"
   const servers = ports.map((port) => `127.0.0.1:${port}`)
   const layer =
     servers.length === 1
-      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, spans, batching: workload.batching ?? true })
-      : MemcacheCluster.layer({ servers, itemSizeMax, spans })
+      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, spans, metrics, batching: workload.batching ?? true })
+      : MemcacheCluster.layer({ servers, itemSizeMax, spans, metrics })
   const run = Effect.gen(function* () {
     const service = yield* Memcache.Memcache
     return yield* program(plan, service.withSerializer(Serializer.bytes), checks)

@@ -25,7 +25,8 @@ export const clients = [
   "reference",
   "reference-effect",
   "effect-memcache-nospans",
-  "effect-memcache-tracer"
+  "effect-memcache-tracer",
+  "effect-memcache-metrics"
 ] as const
 
 /**
@@ -62,6 +63,7 @@ export const clientCode: Record<ClientId, string> = {
   reference: "rf",
   "effect-memcache-nospans": "fs",
   "effect-memcache-tracer": "ft",
+  "effect-memcache-metrics": "fm",
   "reference-effect": "re"
 }
 
@@ -316,7 +318,8 @@ const VARIANT_WORKLOADS = ["W1", "W3", "W4"]
 
 /**
  * What a client id changes of this project's defaults, when it is one of its variants: `nospans` (the layer's
- * `spans: false`) or `tracer` (an in-memory tracer installed, so every call makes a span). `undefined` for
+ * `spans: false`), `tracer` (an in-memory tracer installed, so every call makes a span) or `metrics` (the
+ * layer's `metrics: true`). `undefined` for
  * every other client, this project's default run included.
  *
  * @example
@@ -328,8 +331,22 @@ const VARIANT_WORKLOADS = ["W1", "W3", "W4"]
  * @since 0.1.0
  * @category predicates
  */
-export const variantOf = (client: ClientId): "nospans" | "tracer" | undefined =>
-  client === "effect-memcache-nospans" ? "nospans" : client === "effect-memcache-tracer" ? "tracer" : undefined
+export const variantOf = (client: ClientId): Variant | undefined =>
+  client === "effect-memcache-nospans"
+    ? "nospans"
+    : client === "effect-memcache-tracer"
+      ? "tracer"
+      : client === "effect-memcache-metrics"
+        ? "metrics"
+        : undefined
+
+/**
+ * A setting of this project the benchmark varies (see {@link variantOf}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Variant = "nospans" | "tracer" | "metrics"
 
 /**
  * The key of index `i` of a workload's keyspace for a client: the same length for every client.

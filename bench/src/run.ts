@@ -166,8 +166,9 @@ const main = async () => {
       "`Effect.callback` around the reference's callback: what any client costs when driven from Effect, with " +
       "nothing of its own. The distance from reference-effect to the reference is Effect's loop; the distance " +
       "from this project to reference-effect is what this project adds. It runs on one server only (not W7, W7u, W8).",
-    "effect-memcache-nospans / effect-memcache-tracer (W1, W3, W4 only): this project with `spans: false`, and with " +
-      "an in-memory tracer installed (every call makes a span, the latest 1,000 are kept): what tracing costs. " +
+    "effect-memcache-nospans / -tracer / -metrics (W1, W3, W4 only): this project with `spans: false`, with an " +
+      "in-memory tracer installed (every call makes a span, the latest 1,000 are kept), and with `metrics: true`: " +
+      "what tracing and metrics cost. " +
       "The default run (effect-memcache) has spans on and no tracer installed, so it makes no span.",
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +

@@ -74,6 +74,7 @@ const driverOf = async (client: ClientId, ports: ReadonlyArray<number>): Promise
     case "effect-memcache":
     case "effect-memcache-nospans":
     case "effect-memcache-tracer":
+    case "effect-memcache-metrics":
     case "reference-effect":
       throw new Error("driven through EffectRunner")
   }
