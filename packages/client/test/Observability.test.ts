@@ -116,6 +116,30 @@ describe("observability of a cluster", () => {
     await Promise.all(servers.map((s) => s.stop()))
   })
 
+  it.live("a cluster call's span carries the server its key went to, found as the call runs", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = recording()
+      const route = Distribution.rendezvous.make(servers.map((s) => ({ host: s.host, port: s.port, weight: 1 })))
+      const keys = Array.from({ length: 40 }, (_, i) => `obs:span:${i}`)
+      const cluster = yield* MemcacheCluster.make({ servers: servers.map((s) => s.address) })
+      yield* Effect.gen(function* () {
+        for (const key of keys) {
+          yield* cluster.set(key, "v", { noreply: false })
+          yield* cluster.get(key)
+          yield* cluster.delete(key, { noreply: false })
+        }
+      }).pipe(Effect.withTracer(tracer))
+      expect(spans.length).toBe(3 * keys.length)
+      spans.forEach((span, i) => {
+        const server = servers[route(keys[Math.floor(i / 3)]!)]!
+        expect(span.name).toBe(["set", "get", "delete"][i % 3])
+        expect(span.attributes.get("server.address")).toBe(server.host)
+        expect(span.attributes.get("server.port")).toBe(server.port)
+      })
+      expect(new Set(spans.map((s) => s.attributes.get("server.port"))).size).toBe(2)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a killed server is counted as marked down, by server", () =>
     Effect.gen(function* () {
       const [, victim] = servers as [MemcachedServer, MemcachedServer]

@@ -46,6 +46,13 @@ const tracing = (): boolean => {
 }
 
 /** `db.response.status_code` of a failure that is an error reply. */
+/**
+ * `effect`, after giving the current span the attributes of the server the call goes to, when the fiber traces:
+ * on a cluster the server is known only as the call runs (the span was opened before). Nothing when it does not.
+ */
+export const toServer = <X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> =>
+  tracing() ? Effect.andThen(Effect.annotateCurrentSpan(serverAttributes(server)), effect) : effect
+
 const statusCodes: Record<string, string> = {
   MemcacheClientError: "CLIENT_ERROR",
   MemcacheServerError: "SERVER_ERROR",

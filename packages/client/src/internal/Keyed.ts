@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import type { Expiry, KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
 import { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import { send, sendKnown, succeedReply } from "./Call.ts"
+import { toServer } from "./Instrument.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -30,7 +31,8 @@ const one = <X, E>(
   Effect.suspend((): Effect.Effect<X, E | KeyError> => {
     const checked = check(settings, name, command)
     if (isRefused(checked)) return Effect.fail(checked)
-    return sendKnown(name, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
+    const target = targetOf(settings, key, o)
+    return toServer(target.name, sendKnown(name, target, checked, timeoutOf(settings, o), interpret))
   })
 
 const TRUE = Effect.succeed(true)

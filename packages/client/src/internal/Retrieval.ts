@@ -16,6 +16,7 @@ import type * as Serializer from "../Serializer.ts"
 import { illegal, send, succeedReply, unexpected } from "./Call.ts"
 import { inRequestOrder } from "./GetBatcher.ts"
 import { type GetPart, planGets } from "./GetPlan.ts"
+import { toServer } from "./Instrument.ts"
 import { withoutServer } from "./LogText.ts"
 import { partialHits } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
@@ -83,7 +84,10 @@ const fetchOne = <A, X>(
         : Effect.suspend(() => batcher.get(targetOf(settings, key, o), verb, full, timeout, onValue, span))
     return instrument.orMiss(verb, Option.none(), call)
   }
-  const run = Effect.suspend(() => batcher.get(targetOf(settings, key, o), verb, full, timeout, onValue))
+  const run = Effect.suspend(() => {
+    const target = targetOf(settings, key, o)
+    return toServer(target.name, batcher.get(target, verb, full, timeout, onValue))
+  })
   // The miss comes last: retries must see the failure before ignoreErrors hides it.
   return instrument.orMiss(verb, Option.none(), instrument.around(verb, true, run))
 }
@@ -107,9 +111,10 @@ const touchOne = <A, X>(
     const checked = check(settings, verb, command(exptime))
     if (isRefused(checked)) return Effect.fail(checked)
     const target = targetOf(settings, key, o)
-    return send(verb, target, checked, timeoutOf(settings, o), (reply) =>
+    const sent = send(verb, target, checked, timeoutOf(settings, o), (reply) =>
       reply?._tag === "Values" ? answer(view, key, build)(reply.values[0]) : unexpected(target, verb, reply)
     )
+    return toServer(target.name, sent)
   })
   return settings.instrument.orMiss(verb, Option.none(), settings.instrument.around(verb, true, run))
 }

@@ -18,6 +18,7 @@ import {
 } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
 import { type Interpret, send, succeedReply, unexpected } from "./Call.ts"
+import { toServer } from "./Instrument.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -126,7 +127,10 @@ const store = <A, X>(
       const checked = commandOf(view, verb, key, value, o, cas, exptime)
       return isRefusal(checked)
         ? Effect.fail(checked)
-        : send(verb, targetOf(settings, key, o), checked, timeoutOf(settings, o), interpret)
+        : Effect.suspend(() => {
+            const target = targetOf(settings, key, o)
+            return toServer(target.name, send(verb, target, checked, timeoutOf(settings, o), interpret))
+          })
     })
     return instrument.around(verb, safe, run)
   }
