@@ -116,12 +116,12 @@ describe("observability of a cluster", () => {
     await Promise.all(servers.map((s) => s.stop()))
   })
 
-  it.live("a cluster call's span carries the server its key went to, found as the call runs", () =>
+  it.live("a cluster call's span and metrics carry the server its key went to, found as the call runs", () =>
     Effect.gen(function* () {
       const { spans, tracer } = recording()
       const route = Distribution.rendezvous.make(servers.map((s) => ({ host: s.host, port: s.port, weight: 1 })))
       const keys = Array.from({ length: 40 }, (_, i) => `obs:span:${i}`)
-      const cluster = yield* MemcacheCluster.make({ servers: servers.map((s) => s.address) })
+      const cluster = yield* MemcacheCluster.make({ servers: servers.map((s) => s.address), metrics: true })
       yield* Effect.gen(function* () {
         for (const key of keys) {
           yield* cluster.set(key, "v", { noreply: false })
@@ -129,6 +129,15 @@ describe("observability of a cluster", () => {
           yield* cluster.delete(key, { noreply: false })
         }
       }).pipe(Effect.withTracer(tracer))
+      // The per-call metrics carry the server too: each server's gets counted under its own address.
+      const snapshots = yield* Metric.snapshot
+      servers.forEach((server, at) => {
+        const attributes = { "db.operation.name": "get", "server.port": String(server.port) }
+        const routedHere = keys.filter((k) => route(k) === at).length
+        expect(routedHere).toBeGreaterThan(0)
+        expect(measured(snapshots, "db.client.operation.duration", attributes)).toBe(routedHere)
+        expect(measured(snapshots, "memcache.client.hits", attributes)).toBe(routedHere)
+      })
       expect(spans.length).toBe(3 * keys.length)
       spans.forEach((span, i) => {
         const server = servers[route(keys[Math.floor(i / 3)]!)]!
@@ -137,7 +146,7 @@ describe("observability of a cluster", () => {
         expect(span.attributes.get("server.port")).toBe(server.port)
       })
       expect(new Set(spans.map((s) => s.attributes.get("server.port"))).size).toBe(2)
-    }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped, Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
   it.live("a killed server is counted as marked down, by server", () =>

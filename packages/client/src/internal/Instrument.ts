@@ -5,12 +5,13 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import { isTransportError, type TransportError } from "../MemcacheError.ts"
-import { CommandMetrics, serverAttributes } from "./Metrics.ts"
+import { CallServer, CommandMetrics, metricsInUse, serverAttributes, useMetrics } from "./Metrics.ts"
 
 /**
  * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
@@ -50,8 +51,15 @@ const tracing = (): boolean => {
  * `effect`, after giving the current span the attributes of the server the call goes to, when the fiber traces:
  * on a cluster the server is known only as the call runs (the span was opened before). Nothing when it does not.
  */
-export const toServer = <X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> =>
-  tracing() ? Effect.andThen(Effect.annotateCurrentSpan(serverAttributes(server)), effect) : effect
+export const toServer = <X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> => {
+  // A measured call on a cluster learns here which server it went to (see Metrics.CallServer).
+  if (metricsInUse) {
+    const fiber = Fiber.getCurrent()
+    const slot = fiber === undefined ? undefined : Context.getOrUndefined(fiber.context, CallServer)
+    if (slot !== undefined) slot.server = server
+  }
+  return tracing() ? Effect.andThen(Effect.annotateCurrentSpan(serverAttributes(server)), effect) : effect
+}
 
 const statusCodes: Record<string, string> = {
   MemcacheClientError: "CLIENT_ERROR",
@@ -88,6 +96,7 @@ export class Instrument {
 
   constructor(options: InstrumentOptions) {
     this.options = options
+    if (options.metrics) useMetrics()
     this.server = serverAttributes(options.server)
     this.nameSuffix =
       this.server["server.address"] === undefined

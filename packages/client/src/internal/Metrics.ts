@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
@@ -84,6 +85,24 @@ const looked = (value: unknown, keys: number | undefined): readonly [number, num
   return undefined
 }
 
+/**
+ * Where a measured call on a cluster says which server its key went to (it is routed after the measurement
+ * starts): provided around the call by {@link CommandMetrics.around}, filled in by `Instrument.toServer`.
+ *
+ * @internal
+ */
+export class CallServer extends Context.Service<CallServer, { server: string | undefined }>()(
+  "@effect-memcache/client/internal/CallServer"
+) {}
+
+/** Whether any layer of the process records metrics: lets `toServer` skip its lookup when none does. */
+export let metricsInUse = false
+
+/** @internal */
+export const useMetrics = (): void => {
+  metricsInUse = true
+}
+
 const isRead = (name: string): boolean => name === "get" || name === "gets" || name.startsWith("getMany")
 
 /**
@@ -99,8 +118,13 @@ export class CommandMetrics {
   private readonly misses: Metric.Metric<number, unknown>
   private readonly inFlight: Metric.Metric<number, unknown>
   private readonly read: boolean
+  private readonly name: string
+  /** On a cluster (no server for the layer): the metrics of each server a call went to, made on first use. */
+  private readonly routed: Map<string, CommandMetrics> | undefined
 
   constructor(name: string, server: string | undefined) {
+    this.name = name
+    this.routed = server === undefined ? new Map() : undefined
     const at = serverAttributes(server)
     this.attributes = { "db.system.name": "memcached", "db.operation.name": name }
     for (const [k, v] of Object.entries(at)) this.attributes[k] = String(v)
@@ -115,15 +139,37 @@ export class CommandMetrics {
   around<X, E>(effect: Effect.Effect<X, E>, keys: number | undefined): Effect.Effect<X, E> {
     return Effect.suspend(() => {
       const start = performance.now()
+      const slot: { server: string | undefined } | undefined =
+        this.routed === undefined ? undefined : { server: undefined }
+      const measured = slot === undefined ? effect : Effect.provideService(effect, CallServer, slot)
       return Effect.andThen(
         Metric.update(this.inFlight, 1),
-        Effect.onExit(effect, (exit) => this.record(exit, (performance.now() - start) / 1000, keys))
+        Effect.onExit(measured, (exit) => {
+          const into = slot?.server === undefined ? this : this.forServer(slot.server)
+          return into.record(exit, (performance.now() - start) / 1000, keys, this.inFlight)
+        })
       )
     })
   }
 
-  private record<X, E>(exit: Exit.Exit<X, E>, seconds: number, keys: number | undefined): Effect.Effect<void> {
-    const done = Metric.update(this.inFlight, -1)
+  /** This command's metrics with the attributes of one server of a cluster. */
+  private forServer(server: string): CommandMetrics {
+    let metrics = this.routed?.get(server)
+    if (metrics === undefined) {
+      metrics = new CommandMetrics(this.name, server)
+      this.routed?.set(server, metrics)
+    }
+    return metrics
+  }
+
+  /** Records an exit into this command's metrics; `inFlight` is the gauge the call was counted in. */
+  private record<X, E>(
+    exit: Exit.Exit<X, E>,
+    seconds: number,
+    keys: number | undefined,
+    inFlight: Metric.Metric<number, unknown>
+  ): Effect.Effect<void> {
+    const done = Metric.update(inFlight, -1)
     if (Exit.isFailure(exit)) {
       const type = errorType(exit)
       const attributes = { ...this.attributes, "error.type": type }
