@@ -71,7 +71,7 @@ export interface MetaFlags {
 /**
  * Every reply form the decoder produces. `ERROR`, `CLIENT_ERROR` and `SERVER_ERROR` are valid replies to any
  * request (they are memcache errors, not protocol errors); anything the pending request cannot produce is a
- * {@link ProtocolError} instead.
+ * `Errors.ProtocolError` instead.
  *
  * @example
  * ```ts
