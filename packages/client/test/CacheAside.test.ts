@@ -117,7 +117,7 @@ describe("the README's cache-aside recipe", () => {
     })
   )
 
-  it.live("a stopped server (SIGSTOP): reads time out, the recipe answers from the source, then caches again", () =>
+  it.live("a stopped server (SIGSTOP): reads fail, the recipe answers from the source, then caches again", () =>
     Effect.gen(function* () {
       const server = yield* acquireServer()
       const m = yield* clientOf(server)
@@ -131,9 +131,11 @@ describe("the README's cache-aside recipe", () => {
       )
       const whileStopped = Effect.gen(function* () {
         expect(yield* cacheAside(m, "stop:b", TTL, stopping)).toBe(sourceValue("stop:b"))
-        // A read of a cached key times out: the recipe reads the source.
+        // A read of a cached key fails with a transport error: its own timeout, or the connection's retirement
+        // when the connection has been silent for the layer's timeout first (the write-back's reply is due
+        // too). Either way the recipe reads the source.
         const timedOut = yield* Effect.flip(m.get("stop:a"))
-        expect(timedOut._tag).toBe("MemcacheTimeoutError")
+        expect(["MemcacheTimeoutError", "MemcacheConnectionError"]).toContain(timedOut._tag)
         expect(MemcacheError.isTransportError(timedOut)).toBe(true)
         expect(yield* cacheAside(m, "stop:a", TTL, source.load("stop:a"))).toBe(sourceValue("stop:a"))
         expect(yield* cacheAside(m, "stop:c", TTL, source.load("stop:c"))).toBe(sourceValue("stop:c"))
