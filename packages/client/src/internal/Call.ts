@@ -20,7 +20,7 @@ import {
   type ReplyError,
   type TransportError
 } from "../MemcacheError.ts"
-import { type Span, toServer } from "./Instrument.ts"
+import type { Span } from "./Instrument.ts"
 import { type Outcome, Request, type Target } from "./Transport.ts"
 
 /** What a call makes of a reply that is not an error reply (`undefined`: the command was sent with noreply). */
@@ -69,7 +69,7 @@ export const send = <X, E>(
 ): Effect.Effect<X, E | TransportError | ReplyError> =>
   Effect.callback<X, E | TransportError | ReplyError>((resume) => {
     if (span?.active()) {
-      resume(span.around(toServer(target.name, send(name, target, command, timeoutMillis, interpret))))
+      resume(span.around(send(name, target, command, timeoutMillis, interpret), target.name))
       return
     }
     const call = new Call(command, timeoutMillis, name, target, interpret, resume)

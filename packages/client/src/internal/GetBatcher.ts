@@ -16,7 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { MemcacheIllegalInputError, ReplyError, TransportError } from "../MemcacheError.ts"
 import { illegal, replyError } from "./Call.ts"
-import { type Span, toServer } from "./Instrument.ts"
+import type { Span } from "./Instrument.ts"
 import { afterTick, CallbackRequest, type Outcome, type Target } from "./Transport.ts"
 
 type Failure = TransportError | ReplyError | MemcacheIllegalInputError
@@ -95,7 +95,7 @@ export class GetBatcher {
   ): Effect.Effect<X, E | Failure> {
     return Effect.callback((resume) => {
       if (span?.active()) {
-        resume(span.around(toServer(target.name, this.get(target, verb, key, timeoutMillis, onValue))))
+        resume(span.around(this.get(target, verb, key, timeoutMillis, onValue), target.name))
         return
       }
       this.add(target, verb, key, timeoutMillis, new Caller<X, E>(resume, onValue))

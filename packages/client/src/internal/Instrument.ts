@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import { isTransportError, type TransportError } from "../MemcacheError.ts"
-import { CallServer, CommandMetrics, metricsInUse, serverAttributes, useMetrics } from "./Metrics.ts"
+import { CallServer, CommandMetrics, serverAttributes } from "./Metrics.ts"
 
 /**
  * The span of a call, decided when the call runs: `around` wraps the call in it when `active()` says the running
@@ -21,7 +21,8 @@ import { CallServer, CommandMetrics, metricsInUse, serverAttributes, useMetrics 
  */
 export interface Span {
   readonly active: () => boolean
-  readonly around: <X, E>(effect: Effect.Effect<X, E>) => Effect.Effect<X, E>
+  /** The call in its span; `server`, on a cluster, is the server its key went to (found as the call runs). */
+  readonly around: <X, E>(effect: Effect.Effect<X, E>, server?: string) => Effect.Effect<X, E>
 }
 
 /** @internal */
@@ -46,20 +47,9 @@ const tracing = (): boolean => {
   return cache?.tracerEnabled === true && cache.tracer !== undefined && cache.tracer !== Tracer.nativeTracer
 }
 
-/** `db.response.status_code` of a failure that is an error reply. */
-/**
- * `effect`, after giving the current span the attributes of the server the call goes to, when the fiber traces:
- * on a cluster the server is known only as the call runs (the span was opened before). Nothing when it does not.
- */
-export const toServer = <X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> => {
-  // A measured call on a cluster learns here which server it went to (see Metrics.CallServer).
-  if (metricsInUse) {
-    const fiber = Fiber.getCurrent()
-    const slot = fiber === undefined ? undefined : Context.getOrUndefined(fiber.context, CallServer)
-    if (slot !== undefined) slot.server = server
-  }
-  return tracing() ? Effect.andThen(Effect.annotateCurrentSpan(serverAttributes(server)), effect) : effect
-}
+/** `effect`, after giving the current span the attributes of `server`, when the fiber traces. */
+const annotated = <X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> =>
+  tracing() ? Effect.andThen(Effect.annotateCurrentSpan(serverAttributes(server)), effect) : effect
 
 const statusCodes: Record<string, string> = {
   MemcacheClientError: "CLIENT_ERROR",
@@ -96,7 +86,6 @@ export class Instrument {
 
   constructor(options: InstrumentOptions) {
     this.options = options
-    if (options.metrics) useMetrics()
     this.server = serverAttributes(options.server)
     this.nameSuffix =
       this.server["server.address"] === undefined
@@ -140,7 +129,27 @@ export class Instrument {
     if (!this.options.spans) return null
     const options = this.spanOf(name)
     const spanName = name + this.nameSuffix
-    return { active: tracing, around: (effect) => traced(effect, spanName, options) }
+    const routed = this.options.server === undefined
+    return {
+      active: tracing,
+      around: (effect, server) =>
+        traced(routed && server !== undefined ? annotated(server, effect) : effect, spanName, options)
+    }
+  }
+
+  /**
+   * `effect`, a call of a cluster routed to `server` as it runs (its span and metrics were opened before): the
+   * span gets the server's attributes when the fiber traces, and the metrics record under it (see
+   * `Metrics.CallServer`). A single-server layer's spans and metrics name their server already: nothing to do.
+   */
+  toServer<X, E>(server: string, effect: Effect.Effect<X, E>): Effect.Effect<X, E> {
+    if (this.options.server !== undefined) return effect
+    if (this.options.metrics) {
+      const fiber = Fiber.getCurrent()
+      const slot = fiber === undefined ? undefined : Context.getOrUndefined(fiber.context, CallServer)
+      if (slot !== undefined) slot.server = server
+    }
+    return this.options.spans ? annotated(server, effect) : effect
   }
 
   /**

@@ -12,7 +12,6 @@ import * as Option from "effect/Option"
 import type { Expiry, KeyError, MemcacheShape, NoreplyOptions } from "../Memcache.ts"
 import { MemcacheIllegalInputError } from "../MemcacheError.ts"
 import { send, sendKnown, succeedReply } from "./Call.ts"
-import { toServer } from "./Instrument.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -32,7 +31,10 @@ const one = <X, E>(
     const checked = check(settings, name, command)
     if (isRefused(checked)) return Effect.fail(checked)
     const target = targetOf(settings, key, o)
-    return toServer(target.name, sendKnown(name, target, checked, timeoutOf(settings, o), interpret))
+    return settings.instrument.toServer(
+      target.name,
+      sendKnown(name, target, checked, timeoutOf(settings, o), interpret)
+    )
   })
 
 const TRUE = Effect.succeed(true)

@@ -95,14 +95,6 @@ export class CallServer extends Context.Service<CallServer, { server: string | u
   "@effect-memcache/client/internal/CallServer"
 ) {}
 
-/** Whether any layer of the process records metrics: lets `toServer` skip its lookup when none does. */
-export let metricsInUse = false
-
-/** @internal */
-export const useMetrics = (): void => {
-  metricsInUse = true
-}
-
 const isRead = (name: string): boolean => name === "get" || name === "gets" || name.startsWith("getMany")
 
 /**

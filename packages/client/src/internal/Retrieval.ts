@@ -16,7 +16,6 @@ import type * as Serializer from "../Serializer.ts"
 import { illegal, send, succeedReply, unexpected } from "./Call.ts"
 import { inRequestOrder } from "./GetBatcher.ts"
 import { type GetPart, planGets } from "./GetPlan.ts"
-import { toServer } from "./Instrument.ts"
 import { withoutServer } from "./LogText.ts"
 import { partialHits } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
@@ -86,7 +85,7 @@ const fetchOne = <A, X>(
   }
   const run = Effect.suspend(() => {
     const target = targetOf(settings, key, o)
-    return toServer(target.name, batcher.get(target, verb, full, timeout, onValue))
+    return instrument.toServer(target.name, batcher.get(target, verb, full, timeout, onValue))
   })
   // The miss comes last: retries must see the failure before ignoreErrors hides it.
   return instrument.orMiss(verb, Option.none(), instrument.around(verb, true, run))
@@ -114,7 +113,7 @@ const touchOne = <A, X>(
     const sent = send(verb, target, checked, timeoutOf(settings, o), (reply) =>
       reply?._tag === "Values" ? answer(view, key, build)(reply.values[0]) : unexpected(target, verb, reply)
     )
-    return toServer(target.name, sent)
+    return settings.instrument.toServer(target.name, sent)
   })
   return settings.instrument.orMiss(verb, Option.none(), settings.instrument.around(verb, true, run))
 }

@@ -18,7 +18,6 @@ import {
 } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
 import { type Interpret, send, succeedReply, unexpected } from "./Call.ts"
-import { toServer } from "./Instrument.ts"
 import { writeEach } from "./Partial.ts"
 import { check, isRefused, type Settings, targetOf, timeoutOf } from "./Settings.ts"
 import * as Ttl from "./Ttl.ts"
@@ -125,12 +124,9 @@ const store = <A, X>(
     // Beyond 30 days (the Clock is read when the call runs), refused, or a cluster (routed when the call runs).
     const run = Effect.flatMap(Ttl.resolve(verb, exptime), (exptime): Effect.Effect<X, ValueError> => {
       const checked = commandOf(view, verb, key, value, o, cas, exptime)
-      return isRefusal(checked)
-        ? Effect.fail(checked)
-        : Effect.suspend(() => {
-            const target = targetOf(settings, key, o)
-            return toServer(target.name, send(verb, target, checked, timeoutOf(settings, o), interpret))
-          })
+      if (isRefusal(checked)) return Effect.fail(checked)
+      const target = targetOf(settings, key, o)
+      return instrument.toServer(target.name, send(verb, target, checked, timeoutOf(settings, o), interpret))
     })
     return instrument.around(verb, safe, run)
   }
