@@ -4,22 +4,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Distribution, Memcache, MemcacheClient, MemcacheCluster } from "@effect-memcache/client"
-import { Effect, Exit, Metric, Tracer } from "effect"
+import { Effect, Exit, Metric } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { type MemcachedServer, startMemcached, useMemcached } from "../../../testing/Memcached.ts"
-
-/** An in-memory tracer: it keeps every span it is asked for. */
-const recording = () => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
+import { recording } from "./RecordingTracer.ts"
 
 /** The value of a counter, or the count of a histogram, whose attributes include `match`. */
 const measured = (

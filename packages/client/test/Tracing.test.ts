@@ -4,21 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Memcache, MemcacheClient, MemcacheMemory } from "@effect-memcache/client"
-import { Effect, Option, Tracer } from "effect"
+import { Effect, Option } from "effect"
 import { useMemcached } from "../../../testing/Memcached.ts"
-
-/** A tracer that records the spans it is asked for (what an OTLP exporter would receive). */
-const recording = () => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
+import { recording } from "./RecordingTracer.ts"
 
 describe("spans", () => {
   it.effect("one client span per call, named after the command, with the memcached attributes", () =>
