@@ -19,6 +19,7 @@ import type {
   ReplyError,
   TransportError
 } from "./MemcacheError.ts"
+import type * as MemcacheMeta from "./MemcacheMeta.ts"
 import type * as Serializer from "./Serializer.ts"
 
 /**
@@ -467,7 +468,38 @@ export interface MemcacheShape<A> {
   readonly shutdown: (
     options?: { readonly graceful?: boolean | undefined } & ServerOptions
   ) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
-  /** The same client with another serializer: a typed view (like `KeyValueStore.toSchemaStore`). */
+  /**
+   * `mg`: the item of `key` with the fields the options ask for, `Option.none()` on a miss. Leases: `vivify`
+   * creates a placeholder on a miss and answers `win` to this caller, `lost` to the others; `recache` hands out
+   * `win` once near expiry; an invalidated item answers `stale` (see {@link MemcacheMeta.GetOptions}).
+   */
+  readonly metaGet: (
+    key: MemcacheMeta.Key,
+    options?: MemcacheMeta.GetOptions
+  ) => Effect.Effect<Option.Option<MemcacheMeta.Item<A>>, ValueError>
+  /** `ms`: stores the value by the options' mode, CAS and invalidation rules; answers what it did. */
+  readonly metaSet: (
+    key: MemcacheMeta.Key,
+    value: A,
+    options?: MemcacheMeta.SetOptions
+  ) => Effect.Effect<MemcacheMeta.SetResult, ValueError>
+  /** `md`: deletes the key, or with `invalidate` marks it stale (see {@link MemcacheMeta.DeleteOptions}). */
+  readonly metaDelete: (
+    key: MemcacheMeta.Key,
+    options?: MemcacheMeta.DeleteOptions
+  ) => Effect.Effect<MemcacheMeta.DeleteResult, KeyError>
+  /** `ma`: increments or decrements a counter, creating it with `vivify`; answers the new value. */
+  readonly metaArithmetic: (
+    key: MemcacheMeta.Key,
+    options?: MemcacheMeta.ArithmeticOptions
+  ) => Effect.Effect<MemcacheMeta.ArithmeticResult, KeyError>
+  /** `me`: the server's debug fields of an item (`exp`, `la`, `cas`, `fetch`, `cls`, `size`), or a miss. */
+  readonly metaDebug: (
+    key: MemcacheMeta.Key,
+    options?: CallOptions
+  ) => Effect.Effect<Option.Option<Readonly<Record<string, string>>>, KeyError>
+  /** `mn` to one server (named, or the first): a round trip that does nothing, answered by `MN`. */
+  readonly metaNoop: (options?: ServerOptions) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
   /**
    * The error replies that came back for commands sent with noreply. memcached 1.6 suppresses them, but older
    * servers, proxies and malformed commands answer error lines, without saying which command they belong to:

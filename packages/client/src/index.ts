@@ -50,6 +50,13 @@ export * as MemcacheKeyValueStore from "./MemcacheKeyValueStore.ts"
  */
 export * as MemcacheMemory from "./MemcacheMemory.ts"
 /**
+ * The options and results of the meta commands on the `Memcache` service (`metaGet`, `metaSet`, `metaDelete`,
+ * `metaArithmetic`): every flag of memcached 1.6, typed, and binary keys.
+ *
+ * @since 0.1.0
+ */
+export * as MemcacheMeta from "./MemcacheMeta.ts"
+/**
  * Effect's `BackingPersistence` on memcached, so `Persistence.layer` and `PersistedCache` run on it: JSON
  * entries with TTLs, `clear` through a generation counter, long or unusual keys hashed.
  *

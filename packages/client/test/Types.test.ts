@@ -10,6 +10,7 @@ import {
   MemcacheCluster,
   MemcacheError,
   MemcacheMemory,
+  type MemcacheMeta,
   Serializer
 } from "@effect-memcache/client"
 import { type Config, type Duration, Effect, type Layer, type Option, type Stream } from "effect"
@@ -87,6 +88,12 @@ describe("the service's types", () => {
       | "cacheMemlimit"
       | "quit"
       | "shutdown"
+      | "metaGet"
+      | "metaSet"
+      | "metaDelete"
+      | "metaArithmetic"
+      | "metaDebug"
+      | "metaNoop"
       | "noreplyFailures"
       | "withSerializer"
     >()
@@ -207,6 +214,27 @@ describe("the service's types", () => {
       Pinned<Memcache.PartialWrites, Input | Serialization>
     >()
     expectTypeOf<Outcome<Shape["deleteManyPartial"]>>().toEqualTypeOf<Pinned<Memcache.PartialWrites, Input>>()
+  })
+
+  it("meta calls: typed items and statuses, values by the view's serializer, binary keys", () => {
+    expectTypeOf<Outcome<Shape["metaGet"]>>().toEqualTypeOf<
+      Pinned<Option.Option<MemcacheMeta.Item<Memcache.Value>>, ValueFailure>
+    >()
+    expectTypeOf<Outcome<Text["metaGet"]>>().toEqualTypeOf<
+      Pinned<Option.Option<MemcacheMeta.Item<string>>, ValueFailure>
+    >()
+    expectTypeOf<Outcome<Text["metaSet"]>>().toEqualTypeOf<Pinned<MemcacheMeta.SetResult, ValueFailure>>()
+    expectTypeOf<Parameters<Text["metaSet"]>[1]>().toEqualTypeOf<string>()
+    expectTypeOf<Outcome<Shape["metaDelete"]>>().toEqualTypeOf<Pinned<MemcacheMeta.DeleteResult, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["metaArithmetic"]>>().toEqualTypeOf<Pinned<MemcacheMeta.ArithmeticResult, KeyFailure>>()
+    expectTypeOf<Outcome<Shape["metaDebug"]>>().toEqualTypeOf<
+      Pinned<Option.Option<Readonly<Record<string, string>>>, KeyFailure>
+    >()
+    expectTypeOf<Outcome<Shape["metaNoop"]>>().toEqualTypeOf<Pinned<void, AdminFailure | Input>>()
+    expectTypeOf<Parameters<Shape["metaGet"]>[0]>().toEqualTypeOf<string | Uint8Array>()
+    expectTypeOf<MemcacheMeta.Item<string>["value"]>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<MemcacheMeta.Item<string>["ttl"]>().toEqualTypeOf<Duration.Duration | undefined>()
+    expectTypeOf<MemcacheMeta.SetResult["status"]>().toEqualTypeOf<"Stored" | "NotStored" | "Exists" | "NotFound">()
   })
 
   it("admin calls: an AdminError, with refused input where declared; quit never fails", () => {

@@ -48,33 +48,33 @@ export interface MetaGet {
   readonly _tag: "MetaGet"
   readonly key: string | Uint8Array
   /** `v`: return the value (`VA` instead of `HD`). */
-  readonly value?: boolean
+  readonly value?: boolean | undefined
   /** `s`: return the value size. */
-  readonly size?: boolean
+  readonly size?: boolean | undefined
   /** `f`: return the client flags. */
-  readonly clientFlags?: boolean
+  readonly clientFlags?: boolean | undefined
   /** `t`: return the remaining TTL (`-1` = never expires). */
-  readonly ttl?: boolean
+  readonly ttl?: boolean | undefined
   /** `c`: return the CAS unique. */
-  readonly cas?: boolean
+  readonly cas?: boolean | undefined
   /** `k`: return the key. */
-  readonly returnKey?: boolean
+  readonly returnKey?: boolean | undefined
   /** `h`: return whether the item was hit before. */
-  readonly hit?: boolean
+  readonly hit?: boolean | undefined
   /** `l`: return the seconds since the last access. */
-  readonly lastAccess?: boolean
+  readonly lastAccess?: boolean | undefined
   /** `O<opaque>`: 1..31 bytes of `[!-~]`, echoed back. */
-  readonly opaque?: string
+  readonly opaque?: string | undefined
   /** `q`: suppress `EN` (a miss). Needs `opaque`. */
-  readonly quiet?: boolean
+  readonly quiet?: boolean | undefined
   /** `u`: do not bump the item in the LRU. */
-  readonly noBump?: boolean
+  readonly noBump?: boolean | undefined
   /** `T<exptime>`: update the expiration time. */
-  readonly touch?: number
+  readonly touch?: number | undefined
   /** `N<exptime>`: on a miss, create an empty item with this expiration and hand out the recache win (`W`). */
-  readonly vivify?: number
+  readonly vivify?: number | undefined
   /** `R<ttl>`: if the remaining TTL is below this, hand out the recache win (`W`) once. */
-  readonly recache?: number
+  readonly recache?: number | undefined
 }
 
 /**
@@ -109,23 +109,23 @@ export interface MetaSet {
   readonly key: string | Uint8Array
   readonly value: Uint8Array
   /** `c`: return the CAS unique of the stored item. */
-  readonly returnCas?: boolean
+  readonly returnCas?: boolean | undefined
   /** `C<cas>`: store only if the item's CAS unique matches. */
-  readonly compareCas?: bigint
+  readonly compareCas?: bigint | undefined
   /** `F<flags>`: client flags, an unsigned 32-bit integer. */
-  readonly clientFlags?: number
+  readonly clientFlags?: number | undefined
   /** `I`: invalidate; with `compareCas`, a lower CAS marks the item stale instead of failing. */
-  readonly invalidate?: boolean
+  readonly invalidate?: boolean | undefined
   /** `k`: return the key. */
-  readonly returnKey?: boolean
+  readonly returnKey?: boolean | undefined
   /** `O<opaque>` */
-  readonly opaque?: string
+  readonly opaque?: string | undefined
   /** `q`: suppress `HD`. Needs `opaque`. */
-  readonly quiet?: boolean
+  readonly quiet?: boolean | undefined
   /** `T<exptime>` */
-  readonly ttl?: number
+  readonly ttl?: number | undefined
   /** `M<mode>` */
-  readonly mode?: SetMode
+  readonly mode?: SetMode | undefined
 }
 
 /**
@@ -145,17 +145,17 @@ export interface MetaDelete {
   readonly _tag: "MetaDelete"
   readonly key: string | Uint8Array
   /** `C<cas>`: delete only if the CAS unique matches. */
-  readonly compareCas?: bigint
+  readonly compareCas?: bigint | undefined
   /** `I`: mark the item stale and bump its CAS instead of deleting it. */
-  readonly invalidate?: boolean
+  readonly invalidate?: boolean | undefined
   /** `T<exptime>`: with `invalidate`, the new expiration time. */
-  readonly ttl?: number
+  readonly ttl?: number | undefined
   /** `k`: return the key. */
-  readonly returnKey?: boolean
+  readonly returnKey?: boolean | undefined
   /** `O<opaque>` */
-  readonly opaque?: string
+  readonly opaque?: string | undefined
   /** `q`: suppress `HD`. Needs `opaque`. */
-  readonly quiet?: boolean
+  readonly quiet?: boolean | undefined
 }
 
 /**
@@ -188,29 +188,29 @@ export interface MetaArithmetic {
   readonly _tag: "MetaArithmetic"
   readonly key: string | Uint8Array
   /** `C<cas>`: apply only if the CAS unique matches. */
-  readonly compareCas?: bigint
+  readonly compareCas?: bigint | undefined
   /** `N<exptime>`: on a miss, create the item (with `initial`) and this expiration time. */
-  readonly vivify?: number
+  readonly vivify?: number | undefined
   /** `J<u64>`: the initial value for `vivify` (server default 0). */
-  readonly initial?: bigint
+  readonly initial?: bigint | undefined
   /** `D<u64>`: the delta (server default 1). */
-  readonly delta?: bigint
+  readonly delta?: bigint | undefined
   /** `T<exptime>`: update the expiration time. */
-  readonly ttl?: number
+  readonly ttl?: number | undefined
   /** `M<mode>` */
-  readonly mode?: ArithmeticMode
+  readonly mode?: ArithmeticMode | undefined
   /** `q`: suppress `HD` (and `VA`). Needs `opaque`. */
-  readonly quiet?: boolean
+  readonly quiet?: boolean | undefined
   /** `t`: return the remaining TTL. */
-  readonly returnTtl?: boolean
+  readonly returnTtl?: boolean | undefined
   /** `c`: return the CAS unique. */
-  readonly returnCas?: boolean
+  readonly returnCas?: boolean | undefined
   /** `v`: return the new value (`VA`). */
-  readonly returnValue?: boolean
+  readonly returnValue?: boolean | undefined
   /** `k`: return the key. */
-  readonly returnKey?: boolean
+  readonly returnKey?: boolean | undefined
   /** `O<opaque>` */
-  readonly opaque?: string
+  readonly opaque?: string | undefined
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import type * as Command from "@effect-memcache/protocol/Command"
+import * as Command from "@effect-memcache/protocol/Command"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Effect from "effect/Effect"
 import type { AdminError, MemcacheShape, ServerOptions, StatValue } from "../Memcache.ts"
@@ -16,7 +16,7 @@ import * as Ttl from "./Ttl.ts"
 
 type Admin = Pick<
   MemcacheShape<unknown>,
-  "stats" | "version" | "flushAll" | "verbosity" | "cacheMemlimit" | "quit" | "shutdown"
+  "stats" | "version" | "flushAll" | "verbosity" | "cacheMemlimit" | "quit" | "shutdown" | "metaNoop"
 >
 
 const INTEGER = /^-?\d+$/
@@ -138,6 +138,16 @@ export const make = (settings: Settings): Admin => {
       return instrument.around("cacheMemlimit", true, toAll(settings, "cache_memlimit", command, o))
     },
     quit: () => Effect.forEach(settings.backend.targets, (t) => t.quit, { concurrency: "unbounded", discard: true }),
-    shutdown: (o) => instrument.around("shutdown", false, shutdown(settings, o))
+    shutdown: (o) => instrument.around("shutdown", false, shutdown(settings, o)),
+    metaNoop: (o) =>
+      instrument.around(
+        "metaNoop",
+        true,
+        Effect.flatMap(serverOf(settings, o), (target) =>
+          toServer(settings, "metaNoop", target, Command.sync, o, (reply) =>
+            reply?._tag === "Meta" && reply.code === "MN" ? Effect.void : undefined
+          )
+        )
+      )
   }
 }

@@ -44,7 +44,11 @@ const metaKey = (key: string | Uint8Array): [key: string, length: number] =>
 
 /** The `k`, `b` and `O` flags every meta reply echoes when asked. */
 const echo = (
-  command: { readonly key: string | Uint8Array; readonly returnKey?: boolean; readonly opaque?: string },
+  command: {
+    readonly key: string | Uint8Array
+    readonly returnKey?: boolean | undefined
+    readonly opaque?: string | undefined
+  },
   flags: Flags
 ): Reply.MetaFlags => {
   if (command.returnKey === true) {
@@ -217,7 +221,8 @@ export const me = (store: MemoryStore, command: Meta.MetaDebug, now: number): Re
     _tag: "MetaDebug",
     key: typeof command.key === "string" ? command.key : latin1.decode(command.key),
     fields: {
-      exp: String(ttlOf(item, now)),
+      // memcached 1.6.18 prints the time left negated (`exp=-60` for a minute), and -1 for never.
+      exp: String(item.expiresAt === 0 ? -1 : -ttlOf(item, now)),
       la: String(now - item.lastAccess),
       cas: String(item.cas),
       fetch: item.fetched ? "yes" : "no",

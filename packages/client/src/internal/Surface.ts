@@ -10,6 +10,7 @@ import * as Serializer from "../Serializer.ts"
 import * as Admin from "./Admin.ts"
 import type { Background } from "./Background.ts"
 import * as Keyed from "./Keyed.ts"
+import * as MetaCalls from "./MetaCalls.ts"
 import * as ProxyRules from "./ProxyRules.ts"
 import * as Retrieval from "./Retrieval.ts"
 import * as Settings from "./Settings.ts"
@@ -32,6 +33,7 @@ export const make = (
   const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => ({
     ...Retrieval.make(settings, serializer),
     ...Storage.make(settings, serializer),
+    ...MetaCalls.make(settings, serializer),
     ...shared,
     withSerializer: view
   })

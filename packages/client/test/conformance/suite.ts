@@ -4,6 +4,7 @@
  */
 import { commands } from "./commands.ts"
 import { expiry } from "./expiry.ts"
+import { meta } from "./meta.ts"
 import { rawView } from "./rawView.ts"
 import type { Subject } from "./Subject.ts"
 import { timing } from "./timing.ts"
@@ -14,6 +15,7 @@ export type { Subject, TestContext } from "./Subject.ts"
 export const conformance = (subject: Subject): void => {
   commands(subject)
   expiry(subject)
+  meta(subject)
   rawView(subject)
   timing(subject)
 }
