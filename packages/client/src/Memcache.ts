@@ -13,6 +13,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
+import type * as GetOrCompute from "./GetOrCompute.ts"
 import type {
   MemcacheIllegalInputError,
   MemcacheSerializationError,
@@ -500,6 +501,24 @@ export interface MemcacheShape<A> {
   ) => Effect.Effect<Option.Option<Readonly<Record<string, string>>>, KeyError>
   /** `mn` to one server (named, or the first): a round trip that does nothing, answered by `MN`. */
   readonly metaNoop: (options?: ServerOptions) => Effect.Effect<void, AdminError | MemcacheIllegalInputError>
+  /**
+   * Cache-aside without stampedes: the cached value of `key`, or `compute`'s, stored for the next caller.
+   * Concurrent callers of one key share one computation (pass the same `compute` for a key); across processes a
+   * meta lease lets one caller compute while the others wait for its value; `recache` refreshes a value near its
+   * expiry in one caller; after an invalidation the others get the stale value; a cache outage never fails the
+   * call (see the `GetOrCompute` module).
+   */
+  readonly getOrCompute: <E, R>(
+    key: string,
+    compute: Effect.Effect<A, E, R>,
+    options?: GetOrCompute.Options
+  ) => Effect.Effect<A, E | GetOrCompute.Error, R>
+  /** {@link MemcacheShape.getOrCompute}, with how the value was got (a hit, computed, stale...). */
+  readonly getOrComputeOutcome: <E, R>(
+    key: string,
+    compute: Effect.Effect<A, E, R>,
+    options?: GetOrCompute.Options
+  ) => Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R>
   /**
    * The error replies that came back for commands sent with noreply. memcached 1.6 suppresses them, but older
    * servers, proxies and malformed commands answer error lines, without saying which command they belong to:

@@ -10,6 +10,13 @@
  */
 export * as Distribution from "./Distribution.ts"
 /**
+ * The options and outcomes of `getOrCompute`, cache-aside without stampedes: single flight in the process, a
+ * meta lease across processes, early recache, serve-stale, and cache outages that never fail the call.
+ *
+ * @since 0.1.0
+ */
+export * as GetOrCompute from "./GetOrCompute.ts"
+/**
  * The `Memcache` service and its command surface.
  *
  * @since 0.1.0

@@ -5,6 +5,7 @@
  * the tests. The errors are spelled out class by class, so that a change of an error alias shows here too.
  */
 import {
+  type GetOrCompute,
   type Memcache,
   MemcacheClient,
   MemcacheCluster,
@@ -94,6 +95,8 @@ describe("the service's types", () => {
       | "metaArithmetic"
       | "metaDebug"
       | "metaNoop"
+      | "getOrCompute"
+      | "getOrComputeOutcome"
       | "noreplyFailures"
       | "withSerializer"
     >()
@@ -235,6 +238,25 @@ describe("the service's types", () => {
     expectTypeOf<MemcacheMeta.Item<string>["value"]>().toEqualTypeOf<string | undefined>()
     expectTypeOf<MemcacheMeta.Item<string>["ttl"]>().toEqualTypeOf<Duration.Duration | undefined>()
     expectTypeOf<MemcacheMeta.SetResult["status"]>().toEqualTypeOf<"Stored" | "NotStored" | "Exists" | "NotFound">()
+  })
+
+  it("getOrCompute: the view's values; compute's errors and services, refused input and serialization only", () => {
+    class Lookup {
+      readonly _tag = "Lookup"
+    }
+    interface Db {
+      readonly db: true
+    }
+    type Compute = Effect.Effect<string, Lookup, Db>
+    const call = (m: Text, compute: Compute) => m.getOrCompute("k", compute, { ttl: "1 minute", lease: "5 seconds" })
+    const outcome = (m: Text, compute: Compute) => m.getOrComputeOutcome("k", compute)
+    expectTypeOf<Effect.Success<ReturnType<typeof call>>>().toEqualTypeOf<string>()
+    expectTypeOf<Effect.Error<ReturnType<typeof call>>>().toEqualTypeOf<Lookup | Input | Serialization>()
+    expectTypeOf<Effect.Services<ReturnType<typeof call>>>().toEqualTypeOf<Db>()
+    expectTypeOf<Effect.Success<ReturnType<typeof outcome>>>().toEqualTypeOf<GetOrCompute.Computed<string>>()
+    expectTypeOf<GetOrCompute.Outcome["_tag"]>().toEqualTypeOf<
+      "Hit" | "Computed" | "Stale" | "LeaseLost" | "Unavailable"
+    >()
   })
 
   it("admin calls: an AdminError, with refused input where declared; quit never fails", () => {

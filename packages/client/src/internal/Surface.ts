@@ -9,6 +9,7 @@ import type { MemcacheShape, SurfaceOptions, Value } from "../Memcache.ts"
 import * as Serializer from "../Serializer.ts"
 import * as Admin from "./Admin.ts"
 import type { Background } from "./Background.ts"
+import * as CacheAside from "./CacheAside.ts"
 import * as Keyed from "./Keyed.ts"
 import * as MetaCalls from "./MetaCalls.ts"
 import * as ProxyRules from "./ProxyRules.ts"
@@ -30,12 +31,17 @@ export const make = (
 ): MemcacheShape<Value> => {
   const settings = Settings.make(backend, options, proxy)
   const shared = { ...Keyed.make(settings), ...Admin.make(settings), noreplyFailures: background.noreplyFailures }
-  const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => ({
-    ...Retrieval.make(settings, serializer),
-    ...Storage.make(settings, serializer),
-    ...MetaCalls.make(settings, serializer),
-    ...shared,
-    withSerializer: view
-  })
+  const view = <A>(serializer: Serializer.Serializer<A>): MemcacheShape<A> => {
+    const retrieval = Retrieval.make(settings, serializer)
+    const storage = Storage.make(settings, serializer)
+    return {
+      ...retrieval,
+      ...storage,
+      ...MetaCalls.make(settings, serializer),
+      ...CacheAside.make(settings, serializer, { get: retrieval.get, set: storage.set }),
+      ...shared,
+      withSerializer: view
+    }
+  }
   return view(options.serializer ?? Serializer.pymemcache)
 }
