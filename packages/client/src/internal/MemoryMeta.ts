@@ -208,7 +208,11 @@ export const ma = (store: MemoryStore, command: Meta.MetaArithmetic, now: number
   return metaReply("VA", echo(command, flags), counterDigits(parseCounter(result.value)!))
 }
 
-/** @internal */
+/**
+ * `me`: the debug line, with the server's quirks (`exp` is the remaining TTL negated).
+ *
+ * @internal
+ */
 export const me = (store: MemoryStore, command: Meta.MetaDebug, now: number): Reply.Reply => {
   const [key] = metaKey(command.key)
   const item = store.live(key, now, false)
@@ -217,7 +221,8 @@ export const me = (store: MemoryStore, command: Meta.MetaDebug, now: number): Re
     _tag: "MetaDebug",
     key: typeof command.key === "string" ? command.key : latin1.decode(command.key),
     fields: {
-      exp: String(ttlOf(item, now)),
+      // memcached 1.6.18 prints `current_time - exptime`: the TTL negated (and -1 for never).
+      exp: String(item.expiresAt === 0 ? -1 : now - item.expiresAt),
       la: String(now - item.lastAccess),
       cas: String(item.cas),
       fetch: item.fetched ? "yes" : "no",
