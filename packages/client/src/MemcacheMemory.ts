@@ -4,8 +4,9 @@
  * noreply defaults, serializers, `ignoreErrors`, the key prefix and the typed errors are the real client's, not a
  * copy; only the server is simulated: expiry (by Effect's `Clock`, so `TestClock.adjust` expires items), CAS
  * uniques, incr/decr with the server's exact quirks, the item size limit, append/prepend, touch and gat,
- * `flush_all` with and without a delay, stats, and the meta commands. A conformance suite runs the same tests
- * against this layer and a real memcached.
+ * `flush_all` with and without a delay, stats, and the meta commands, recache leases and invalidation included
+ * (`mg` with `N` or `R` and the `W`/`Z`/`X` flags, `md` and `ms` with `I`). A conformance suite runs the same
+ * tests against this layer and a real memcached.
  *
  * Extras for tests: a memory limit with LRU eviction, and faults (fail, delay or answer chosen commands) to
  * exercise error handling.

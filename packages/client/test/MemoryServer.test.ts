@@ -59,6 +59,8 @@ describe("MemoryServer: meta commands", () => {
     expect(run(server, Meta.set("t", bytes("x"), { ttl: 60 }))).toMatchObject({ code: "HD" })
     expect(run(server, Meta.get("t", { ttl: true, touch: 100 }))).toMatchObject({ flags: { ttl: 60 } })
     expect(run(server, Meta.get("t", { ttl: true }))).toMatchObject({ flags: { ttl: 100 } })
+    // me prints the remaining TTL negated, as memcached 1.6.18 does (current_time - exptime).
+    expect(run(server, Meta.debug("t"))).toMatchObject({ fields: { exp: "-100" } })
     // A binary key is the same item as the text key with those bytes.
     expect(run(server, Meta.get(bytes("t"), { value: true }))).toMatchObject({ code: "VA", value: bytes("x") })
     expect(run(server, Meta.arithmetic("t"))).toEqual({

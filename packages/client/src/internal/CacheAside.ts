@@ -88,6 +88,203 @@ const foundOf = <A>(serializer: Serializer.Serializer<A>, key: string, reply: Re
   return f.stale === true ? { _tag: "Stale", value: decoded.success } : { _tag: "Hit", value: decoded.success }
 }
 
+/** What the calls of a view work with. */
+interface Ctx<A> {
+  readonly settings: Settings
+  readonly serializer: Serializer.Serializer<A>
+  /** The view's text get and set, for servers without meta commands. */
+  readonly text: Pick<MemcacheShape<A>, "get" | "set">
+}
+
+/** One read of the key: the value, or the lease, in one meta get. */
+const read = <A, E, R>(ctx: Ctx<A>, call: Call<A, E, R>) => {
+  const command: Meta.MetaGet = {
+    _tag: "MetaGet",
+    key: ctx.settings.prefix + call.key,
+    value: true,
+    clientFlags: true,
+    cas: true,
+    vivify: call.lease,
+    recache: call.recache
+  }
+  return sendMeta(ctx.settings, "getOrCompute", call.key, call.options, command, (reply) => {
+    const found = foundOf(ctx.serializer, call.key, reply)
+    return found === undefined ? undefined : Effect.succeed(found)
+  })
+}
+
+/** Stores the computed value (compare-and-swap when the call holds a lease); the cache's failures are logged. */
+const store = <A, E, R>(
+  ctx: Ctx<A>,
+  call: Call<A, E, R>,
+  value: A,
+  cas: bigint | undefined,
+  mode: Meta.SetMode | undefined
+) =>
+  Effect.suspend((): Effect.Effect<void, MemcacheSerializationError> => {
+    const serialized = ctx.serializer.serialize(call.key, value)
+    if (Result.isFailure(serialized)) return Effect.fail(serialized.failure)
+    const command: Meta.MetaSet = {
+      _tag: "MetaSet",
+      key: ctx.settings.prefix + call.key,
+      value: serialized.success.bytes,
+      clientFlags: serialized.success.flags,
+      ttl: call.exptime,
+      compareCas: cas,
+      mode
+    }
+    return sendMeta(ctx.settings, "getOrCompute", call.key, call.options, command, () => Effect.void).pipe(
+      Effect.catch((e) =>
+        e._tag === "MemcacheIllegalInputError"
+          ? Effect.logWarning(`memcache getOrCompute: the computed value of ${call.key} was not cached: ${e.message}`)
+          : Effect.logWarning(`memcache getOrCompute: storing ${call.key} failed: ${e._tag}: ${e.message}`)
+      )
+    )
+  })
+
+/** Gives a lease back (deletes the placeholder) after a failed computation, so the next caller wins at once. */
+const release = <A, E, R>(ctx: Ctx<A>, call: Call<A, E, R>, cas: bigint) =>
+  Effect.ignore(
+    sendMeta(
+      ctx.settings,
+      "getOrCompute",
+      call.key,
+      call.options,
+      { _tag: "MetaDelete", key: ctx.settings.prefix + call.key, compareCas: cas },
+      () => Effect.void
+    )
+  )
+
+const computeAndStore = <A, E, R>(
+  ctx: Ctx<A>,
+  call: Call<A, E, R>,
+  outcome: GetOrCompute.Outcome,
+  cas: bigint | undefined,
+  mode: Meta.SetMode | undefined,
+  lease: bigint | undefined
+): Effect.Effect<GetOrCompute.Computed<A>, E | MemcacheSerializationError, R> =>
+  call.compute.pipe(
+    // A failure gives the lease back; an interruption (its process may be gone) leaves it to expire.
+    Effect.onError((cause) =>
+      lease === undefined || Cause.hasInterruptsOnly(cause) ? Effect.void : release(ctx, call, lease)
+    ),
+    Effect.flatMap((value) => Effect.as(store(ctx, call, value, cas, mode), { value, outcome }))
+  )
+
+const unavailable = <A, E, R>(call: Call<A, E, R>, error: CacheFailure) =>
+  Effect.flatMap(
+    Effect.logWarning(
+      `memcache getOrCompute: the cache failed (${error._tag}: ${error.message}); ${call.key} computed without it`
+    ),
+    () => Effect.map(call.compute, (value) => ({ value, outcome: { _tag: "Unavailable", error } as const }))
+  )
+
+/** Acts on what a read found; `waitedSince` is when this caller started waiting for another's lease. */
+const act = <A, E, R>(
+  ctx: Ctx<A>,
+  call: Call<A, E, R>,
+  found: Found<A>,
+  waitedSince: number | undefined
+): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> => {
+  switch (found._tag) {
+    case "Hit":
+      return Effect.map(Clock.currentTimeMillis, (now) => ({
+        value: found.value,
+        outcome: waitedSince === undefined ? HIT : { _tag: "LeaseLost", waited: Duration.millis(now - waitedSince) }
+      }))
+    case "Stale":
+      return Effect.succeed({ value: found.value, outcome: STALE })
+    case "Won":
+      return computeAndStore(ctx, call, computed(found.reason), found.cas, undefined, found.cas)
+    case "Miss":
+      return computeAndStore(ctx, call, computed("miss"), undefined, "add", undefined)
+    case "Unreadable":
+      return Effect.flatMap(
+        Effect.logWarning(
+          `memcache getOrCompute: the cached ${call.key} is unreadable, recomputed: ${found.error.message}`
+        ),
+        () => computeAndStore(ctx, call, computed("unreadable"), undefined, undefined, undefined)
+      )
+    case "Wait":
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        wait(ctx, call, waitedSince ?? now, FIRST_PAUSE_MILLIS, found.cas)
+      )
+  }
+}
+
+/** Waits for another caller's lease: polls with a growing, jittered pause, at most `maxWait` in all. */
+const wait = <A, E, R>(
+  ctx: Ctx<A>,
+  call: Call<A, E, R>,
+  since: number,
+  pause: number,
+  cas: bigint
+): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    if (now - since >= call.maxWaitMillis) {
+      return yield* computeAndStore(ctx, call, computed("waitExpired"), cas, undefined, undefined)
+    }
+    const jitter = 0.5 + (yield* Random.next)
+    yield* Effect.sleep(Math.min(pause * jitter, call.maxWaitMillis - (now - since)))
+    const found = yield* Effect.result(read(ctx, call))
+    if (Result.isFailure(found)) return yield* failed(ctx, call, found.failure)
+    if (found.success._tag === "Wait") {
+      return yield* wait(ctx, call, since, Math.min(pause * 2, LONGEST_PAUSE_MILLIS), found.success.cas)
+    }
+    return yield* act(ctx, call, found.success, since)
+  })
+
+/** The read failed: refused input fails the call; a server without meta commands gets the plain path. */
+const failed = <A, E, R>(ctx: Ctx<A>, call: Call<A, E, R>, error: MemcacheIllegalInputError | CacheFailure) => {
+  if (error._tag === "MemcacheIllegalInputError") return Effect.fail(error)
+  if (error._tag === "MemcacheUnknownCommandError") return plain(ctx, call)
+  return unavailable(call, error)
+}
+
+/** Without meta commands: a plain get, and on a miss `compute` and a plain set. */
+const plain = <A, E, R>(
+  ctx: Ctx<A>,
+  call: Call<A, E, R>
+): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> =>
+  Effect.gen(function* () {
+    const view = yield* Effect.result(ctx.text.get(call.key, call.options))
+    if (Result.isSuccess(view) && Option.isSome(view.success)) return { value: view.success.value, outcome: HIT }
+    if (Result.isFailure(view) && view.failure._tag === "MemcacheIllegalInputError") return yield* view.failure
+    if (Result.isFailure(view) && isCacheFailure(view.failure)) {
+      return yield* unavailable(call, view.failure)
+    }
+    const value = yield* call.compute
+    yield* ctx.text
+      .set(call.key, value, { exptime: call.exptime, noreply: false, timeout: call.options?.timeout })
+      .pipe(
+        Effect.catchIf(isCacheFailure, (e) =>
+          Effect.logWarning(`memcache getOrCompute: storing ${call.key} failed: ${e._tag}: ${e.message}`)
+        )
+      )
+    return { value, outcome: computed("noLease") }
+  })
+
+const run = <A, E, R>(ctx: Ctx<A>, key: string, compute: Effect.Effect<A, E, R>, o: GetOrCompute.Options | undefined) =>
+  Effect.gen(function* () {
+    const exptime = (yield* exptimeOf("getOrCompute", o?.ttl)) ?? 0
+    const lease = (yield* secondsOf("getOrCompute", "lease", o?.lease)) ?? DEFAULT_LEASE_SECONDS
+    const maxWait = yield* secondsOf("getOrCompute", "maxWait", o?.maxWait)
+    const recache = yield* secondsOf("getOrCompute", "recache", o?.recache)
+    const call: Call<A, E, R> = {
+      key,
+      compute,
+      options: o,
+      exptime,
+      lease: Math.max(lease, 1),
+      maxWaitMillis: (maxWait ?? Math.max(lease, 1)) * 1000,
+      recache
+    }
+    if (ctx.settings.proxy.name !== undefined) return yield* plain(ctx, call)
+    const found = yield* Effect.result(read(ctx, call))
+    return yield* Result.isFailure(found) ? failed(ctx, call, found.failure) : act(ctx, call, found.success, undefined)
+  })
+
 /** The cache-aside calls of a view. */
 export const make = <A>(
   settings: Settings,
@@ -95,185 +292,8 @@ export const make = <A>(
   text: Pick<MemcacheShape<A>, "get" | "set">
 ): CacheAside<A> => {
   const flights = new SingleFlight()
-
-  /** One read of the key: the value, or the lease, in one meta get. */
-  const read = <E, R>(call: Call<A, E, R>) => {
-    const command: Meta.MetaGet = {
-      _tag: "MetaGet",
-      key: settings.prefix + call.key,
-      value: true,
-      clientFlags: true,
-      cas: true,
-      vivify: call.lease,
-      recache: call.recache
-    }
-    return sendMeta(settings, "getOrCompute", call.key, call.options, command, (reply) => {
-      const found = foundOf(serializer, call.key, reply)
-      return found === undefined ? undefined : Effect.succeed(found)
-    })
-  }
-
-  /** Stores the computed value (compare-and-swap when the call holds a lease); the cache's failures are logged. */
-  const store = <E, R>(call: Call<A, E, R>, value: A, cas: bigint | undefined, mode: Meta.SetMode | undefined) =>
-    Effect.suspend((): Effect.Effect<void, MemcacheSerializationError> => {
-      const serialized = serializer.serialize(call.key, value)
-      if (Result.isFailure(serialized)) return Effect.fail(serialized.failure)
-      const command: Meta.MetaSet = {
-        _tag: "MetaSet",
-        key: settings.prefix + call.key,
-        value: serialized.success.bytes,
-        clientFlags: serialized.success.flags,
-        ttl: call.exptime,
-        compareCas: cas,
-        mode
-      }
-      return sendMeta(settings, "getOrCompute", call.key, call.options, command, () => Effect.void).pipe(
-        Effect.catch((e) =>
-          e._tag === "MemcacheIllegalInputError"
-            ? Effect.logWarning(`memcache getOrCompute: the computed value of ${call.key} was not cached: ${e.message}`)
-            : Effect.logWarning(`memcache getOrCompute: storing ${call.key} failed: ${e._tag}: ${e.message}`)
-        )
-      )
-    })
-
-  /** Gives a lease back (deletes the placeholder) after a failed computation, so the next caller wins at once. */
-  const release = <E, R>(call: Call<A, E, R>, cas: bigint) =>
-    Effect.ignore(
-      sendMeta(
-        settings,
-        "getOrCompute",
-        call.key,
-        call.options,
-        { _tag: "MetaDelete", key: settings.prefix + call.key, compareCas: cas },
-        () => Effect.void
-      )
-    )
-
-  const computeAndStore = <E, R>(
-    call: Call<A, E, R>,
-    outcome: GetOrCompute.Outcome,
-    cas: bigint | undefined,
-    mode: Meta.SetMode | undefined,
-    lease: bigint | undefined
-  ): Effect.Effect<GetOrCompute.Computed<A>, E | MemcacheSerializationError, R> =>
-    call.compute.pipe(
-      // A failure gives the lease back; an interruption (its process may be gone) leaves it to expire.
-      Effect.onError((cause) =>
-        lease === undefined || Cause.hasInterruptsOnly(cause) ? Effect.void : release(call, lease)
-      ),
-      Effect.flatMap((value) => Effect.as(store(call, value, cas, mode), { value, outcome }))
-    )
-
-  const unavailable = <E, R>(call: Call<A, E, R>, error: CacheFailure) =>
-    Effect.flatMap(
-      Effect.logWarning(
-        `memcache getOrCompute: the cache failed (${error._tag}: ${error.message}); ${call.key} computed without it`
-      ),
-      () => Effect.map(call.compute, (value) => ({ value, outcome: { _tag: "Unavailable", error } as const }))
-    )
-
-  /** Acts on what a read found; `waitedSince` is when this caller started waiting for another's lease. */
-  const act = <E, R>(
-    call: Call<A, E, R>,
-    found: Found<A>,
-    waitedSince: number | undefined
-  ): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> => {
-    switch (found._tag) {
-      case "Hit":
-        return Effect.map(Clock.currentTimeMillis, (now) => ({
-          value: found.value,
-          outcome: waitedSince === undefined ? HIT : { _tag: "LeaseLost", waited: Duration.millis(now - waitedSince) }
-        }))
-      case "Stale":
-        return Effect.succeed({ value: found.value, outcome: STALE })
-      case "Won":
-        return computeAndStore(call, computed(found.reason), found.cas, undefined, found.cas)
-      case "Miss":
-        return computeAndStore(call, computed("miss"), undefined, "add", undefined)
-      case "Unreadable":
-        return Effect.flatMap(
-          Effect.logWarning(
-            `memcache getOrCompute: the cached ${call.key} is unreadable, recomputed: ${found.error.message}`
-          ),
-          () => computeAndStore(call, computed("unreadable"), undefined, undefined, undefined)
-        )
-      case "Wait":
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          wait(call, waitedSince ?? now, FIRST_PAUSE_MILLIS, found.cas)
-        )
-    }
-  }
-
-  /** Waits for another caller's lease: polls with a growing, jittered pause, at most `maxWait` in all. */
-  const wait = <E, R>(
-    call: Call<A, E, R>,
-    since: number,
-    pause: number,
-    cas: bigint
-  ): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> =>
-    Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      if (now - since >= call.maxWaitMillis) {
-        return yield* computeAndStore(call, computed("waitExpired"), cas, undefined, undefined)
-      }
-      const jitter = 0.5 + (yield* Random.next)
-      yield* Effect.sleep(Math.min(pause * jitter, call.maxWaitMillis - (now - since)))
-      const found = yield* Effect.result(read(call))
-      if (Result.isFailure(found)) return yield* failed(call, found.failure)
-      if (found.success._tag === "Wait") {
-        return yield* wait(call, since, Math.min(pause * 2, LONGEST_PAUSE_MILLIS), found.success.cas)
-      }
-      return yield* act(call, found.success, since)
-    })
-
-  /** The read failed: refused input fails the call; a server without meta commands gets the plain path. */
-  const failed = <E, R>(call: Call<A, E, R>, error: MemcacheIllegalInputError | CacheFailure) => {
-    if (error._tag === "MemcacheIllegalInputError") return Effect.fail(error)
-    if (error._tag === "MemcacheUnknownCommandError") return plain(call)
-    return unavailable(call, error)
-  }
-
-  /** Without meta commands: a plain get, and on a miss `compute` and a plain set. */
-  const plain = <E, R>(call: Call<A, E, R>): Effect.Effect<GetOrCompute.Computed<A>, E | GetOrCompute.Error, R> =>
-    Effect.gen(function* () {
-      const view = yield* Effect.result(text.get(call.key, call.options))
-      if (Result.isSuccess(view) && Option.isSome(view.success)) return { value: view.success.value, outcome: HIT }
-      if (Result.isFailure(view) && view.failure._tag === "MemcacheIllegalInputError") return yield* view.failure
-      if (Result.isFailure(view) && isCacheFailure(view.failure)) {
-        return yield* unavailable(call, view.failure)
-      }
-      const value = yield* call.compute
-      yield* text
-        .set(call.key, value, { exptime: call.exptime, noreply: false, timeout: call.options?.timeout })
-        .pipe(
-          Effect.catchIf(isCacheFailure, (e) =>
-            Effect.logWarning(`memcache getOrCompute: storing ${call.key} failed: ${e._tag}: ${e.message}`)
-          )
-        )
-      return { value, outcome: computed("noLease") }
-    })
-
-  const run = <E, R>(key: string, compute: Effect.Effect<A, E, R>, o: GetOrCompute.Options | undefined) =>
-    Effect.gen(function* () {
-      const exptime = (yield* exptimeOf("getOrCompute", o?.ttl)) ?? 0
-      const lease = (yield* secondsOf("getOrCompute", "lease", o?.lease)) ?? DEFAULT_LEASE_SECONDS
-      const maxWait = yield* secondsOf("getOrCompute", "maxWait", o?.maxWait)
-      const recache = yield* secondsOf("getOrCompute", "recache", o?.recache)
-      const call: Call<A, E, R> = {
-        key,
-        compute,
-        options: o,
-        exptime,
-        lease: Math.max(lease, 1),
-        maxWaitMillis: (maxWait ?? Math.max(lease, 1)) * 1000,
-        recache
-      }
-      if (settings.proxy.name !== undefined) return yield* plain(call)
-      const found = yield* Effect.result(read(call))
-      return yield* Result.isFailure(found) ? failed(call, found.failure) : act(call, found.success, undefined)
-    })
-
-  const outcome: CacheAside<A>["getOrComputeOutcome"] = (key, compute, o) => flights.run(key, run(key, compute, o))
+  const ctx: Ctx<A> = { settings, serializer, text }
+  const outcome: CacheAside<A>["getOrComputeOutcome"] = (key, compute, o) => flights.run(key, run(ctx, key, compute, o))
   return {
     getOrComputeOutcome: outcome,
     getOrCompute: (key, compute, o) => Effect.map(outcome(key, compute, o), (r) => r.value)

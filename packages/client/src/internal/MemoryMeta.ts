@@ -9,6 +9,7 @@ import * as Key from "@effect-memcache/protocol/Key"
 import type * as Meta from "@effect-memcache/protocol/Meta"
 import * as Reply from "@effect-memcache/protocol/Reply"
 import { arithmetic, counterDigits, parseCounter } from "./MemoryArithmetic.ts"
+import * as MemoryLease from "./MemoryLease.ts"
 import type { Item, MemoryStore } from "./MemoryStore.ts"
 
 /** The reply flags, while a reply is being put together. */
@@ -18,8 +19,6 @@ const utf8 = new TextDecoder("utf-8", { fatal: true })
 const latin1 = new TextDecoder("latin1")
 
 const EMPTY_FLAGS: Reply.MetaFlags = {}
-
-const unmodelled = (text: string): Reply.ClientErrorReply => ({ _tag: "ClientError", text })
 
 const metaReply = (code: Reply.Meta["code"], flags: Reply.MetaFlags, value?: Uint8Array): Reply.Meta => ({
   _tag: "Meta",
@@ -92,22 +91,28 @@ export const quietReply = (
 /** @internal */
 export const mn = (): Reply.Meta => metaReply("MN", EMPTY_FLAGS)
 
-/** @internal */
+/**
+ * `mg`. The reply's flags are put together in the order the server writes them (the encoder's flag order, then
+ * the lease marks), which is also the order the decoder reads them in.
+ *
+ * @internal
+ */
 export const mg = (store: MemoryStore, command: Meta.MetaGet, now: number): Reply.Reply => {
   store.stats.bump("cmd_meta")
-  if (command.vivify !== undefined || command.recache !== undefined) {
-    return unmodelled("invalid flag (N and R are not modelled by the in-memory server)")
-  }
-  const [key] = metaKey(command.key)
+  const [key, keyLength] = metaKey(command.key)
   store.stats.bump("cmd_get")
-  const item = store.live(key, now, true)
+  let item = store.live(key, now, true)
+  const created = item === undefined && command.vivify !== undefined
   if (item === undefined) {
-    store.stats.bump("get_misses")
-    if (command.touch !== undefined) {
-      store.stats.bump("cmd_touch")
-      store.stats.bump("touch_misses")
+    if (!created) {
+      store.stats.bump("get_misses")
+      if (command.touch !== undefined) {
+        store.stats.bump("cmd_touch")
+        store.stats.bump("touch_misses")
+      }
+      return metaReply("EN", echo(command, {}))
     }
-    return metaReply("EN", echo(command, {}))
+    item = MemoryLease.vivify(store, key, keyLength, now)
   }
   store.stats.bump("get_hits")
   const flags: Flags = {}
@@ -117,23 +122,24 @@ export const mg = (store: MemoryStore, command: Meta.MetaGet, now: number): Repl
   if (command.cas === true) flags.cas = item.cas
   if (command.hit === true) flags.hit = item.fetched
   if (command.lastAccess === true) flags.lastAccess = now - item.lastAccess
+  echo(command, flags)
   if (command.touch !== undefined) {
     store.stats.bump("cmd_touch")
     store.stats.bump("touch_hits")
-    item.expiresAt = store.expiresAt(command.touch, now)
   }
+  MemoryLease.settle(store, item, created, command, now, flags)
   const value = command.value === true ? item.value.slice() : undefined
-  item.fetched = true
-  if (command.noBump !== true) store.touchLru(key, item, now)
-  return metaReply(value === undefined ? "HD" : "VA", echo(command, flags), value)
+  if (command.noBump !== true) {
+    // `u`: no bump, and so the item does not count as fetched either.
+    item.fetched = true
+    store.touchLru(key, item, now)
+  }
+  return metaReply(value === undefined ? "HD" : "VA", flags, value)
 }
 
 /** @internal */
 export const ms = (store: MemoryStore, command: Meta.MetaSet, now: number): Reply.Reply => {
   store.stats.bump("cmd_meta")
-  if (command.invalidate === true) {
-    return unmodelled("invalid flag (I is not modelled by the in-memory server)")
-  }
   const [key, keyLength] = metaKey(command.key)
   const [reply, item] = store.write(
     command.mode ?? "set",
@@ -143,7 +149,8 @@ export const ms = (store: MemoryStore, command: Meta.MetaSet, now: number): Repl
     command.clientFlags ?? 0,
     command.ttl ?? 0,
     command.compareCas,
-    now
+    now,
+    command.invalidate === true
   )
   const flags: Flags = {}
   if (command.returnCas === true && item !== undefined) flags.cas = item.cas
@@ -161,12 +168,13 @@ export const ms = (store: MemoryStore, command: Meta.MetaSet, now: number): Repl
   }
 }
 
-/** @internal */
+/**
+ * `md`; with `I` the item is marked stale instead of deleted (`MemoryLease.invalidate`).
+ *
+ * @internal
+ */
 export const md = (store: MemoryStore, command: Meta.MetaDelete, now: number): Reply.Reply => {
   store.stats.bump("cmd_meta")
-  if (command.invalidate === true) {
-    return unmodelled("invalid or duplicate flag (I is not modelled by the in-memory server)")
-  }
   const [key] = metaKey(command.key)
   const item = store.live(key, now, false)
   if (item === undefined) {
@@ -174,7 +182,12 @@ export const md = (store: MemoryStore, command: Meta.MetaDelete, now: number): R
     return metaReply("NF", echo(command, {}))
   }
   if (command.compareCas !== undefined && command.compareCas !== item.cas) {
+    store.stats.bump("delete_misses")
     return metaReply("EX", echo(command, {}))
+  }
+  if (command.invalidate === true) {
+    MemoryLease.invalidate(store, item, command, now)
+    return metaReply("HD", echo(command, {}))
   }
   store.unlink(key, item)
   store.stats.bump("delete_hits")
@@ -212,7 +225,11 @@ export const ma = (store: MemoryStore, command: Meta.MetaArithmetic, now: number
   return metaReply("VA", echo(command, flags), counterDigits(parseCounter(result.value)!))
 }
 
-/** @internal */
+/**
+ * `me`: the debug line, with the server's quirks (`exp` is the remaining TTL negated).
+ *
+ * @internal
+ */
 export const me = (store: MemoryStore, command: Meta.MetaDebug, now: number): Reply.Reply => {
   const [key] = metaKey(command.key)
   const item = store.live(key, now, false)
@@ -221,8 +238,8 @@ export const me = (store: MemoryStore, command: Meta.MetaDebug, now: number): Re
     _tag: "MetaDebug",
     key: typeof command.key === "string" ? command.key : latin1.decode(command.key),
     fields: {
-      // memcached 1.6.18 prints the time left negated (`exp=-60` for a minute), and -1 for never.
-      exp: String(item.expiresAt === 0 ? -1 : -ttlOf(item, now)),
+      // memcached 1.6.18 prints `current_time - exptime`: the TTL negated (and -1 for never).
+      exp: String(item.expiresAt === 0 ? -1 : now - item.expiresAt),
       la: String(now - item.lastAccess),
       cas: String(item.cas),
       fetch: item.fetched ? "yes" : "no",

@@ -6,7 +6,8 @@
  * Time is whole unix seconds read from Effect's `Clock` by the caller (so `TestClock` drives expiry).
  *
  * The parts: `MemoryStore` (items, expiry, LRU, memory accounting, the storage modes), `MemoryArithmetic`
- * (incr/decr), `MemoryText` and `MemoryMeta` (the commands), `MemoryStats` (counters and `stats`).
+ * (incr/decr), `MemoryText` and `MemoryMeta` (the commands), `MemoryLease` (mg's recache win and stale items),
+ * `MemoryStats` (counters and `stats`).
  *
  * @internal
  */

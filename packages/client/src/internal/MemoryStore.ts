@@ -32,6 +32,20 @@ export interface Item {
   /** The item's size as the server counts it (`Validation.itemSize`: for `-I`, `bytes` and the memory limit). */
   size: number
   keyLength: number
+  /** Marked stale (`md I`, or `ms I` with a lower CAS): mg answers `X` (memcached's `ITEM_STALE`). */
+  stale: boolean
+  /** The recache win (`W`) was handed out: mg answers `Z` (memcached's `ITEM_TOKEN_SENT`). */
+  winSent: boolean
+}
+
+/** How a CAS unique given to a write compares with the item's (memcached's `cas_res`). */
+type CasMatch = "none" | "match" | "stale" | "mismatch"
+
+/** A unique of 0 compares with nothing; a lower one is "stale" only for ms I. */
+const casMatch = (compare: bigint | undefined, cas: bigint, invalidate: boolean): CasMatch => {
+  if (compare === undefined || compare === 0n) return "none"
+  if (compare === cas) return "match"
+  return invalidate && compare < cas ? "stale" : "mismatch"
 }
 
 /**
@@ -150,12 +164,17 @@ export class MemoryStore {
       lastAccess: now,
       fetched: false,
       size: itemSize(keyLength, value.length, flags),
-      keyLength
+      keyLength,
+      stale: false,
+      winSent: false
     }
   }
 
   /**
-   * set/add/replace/append/prepend/cas, text or meta. `compare` is the CAS unique to match (cas, ms C).
+   * set/add/replace/append/prepend/cas, text or meta. `compare` is the CAS unique to match (cas, ms C): as in
+   * memcached, set and replace with one are a `cas`, while add, append and prepend keep their mode (add ignores
+   * it, append/prepend refuse a mismatch). `invalidate` (ms I): a `cas` with a lower unique than the item's
+   * stores the value stale, keeping the item's exptime and any recache win handed out.
    * Returns Stored / NotStored / Exists / NotFound or an error, and the item stored.
    */
   write(
@@ -166,7 +185,8 @@ export class MemoryStore {
     flags: number,
     exptime: number,
     compare: bigint | undefined,
-    now: number
+    now: number,
+    invalidate = false
   ): [Reply.Reply, Item | undefined] {
     const refused = this.refuse(itemSize(keyLength, value.length, flags))
     if (refused !== undefined) {
@@ -179,35 +199,50 @@ export class MemoryStore {
     }
     this.stats.bump("cmd_set")
     const old = this.live(key, now, false)
-    if (compare !== undefined) {
-      if (old === undefined) {
+    const isCas = compare !== undefined && (mode === "set" || mode === "replace")
+    if (old === undefined) {
+      if (isCas) {
         this.stats.bump("cas_misses")
         return [Reply.replies.NotFound, undefined]
       }
-      if (old.cas !== compare) {
+      if (mode !== "set" && mode !== "add") return [Reply.replies.NotStored, undefined]
+      return this.store(key, keyLength, value, flags, this.expiresAt(exptime, now), now)
+    }
+    const match = casMatch(compare, old.cas, invalidate)
+    if (isCas) {
+      if (match !== "match" && match !== "stale") {
         this.stats.bump("cas_badval")
         return [Reply.replies.Exists, undefined]
       }
       this.stats.bump("cas_hits")
+      if (match === "match") return this.store(key, keyLength, value, flags, this.expiresAt(exptime, now), now)
+      const result = this.store(key, keyLength, value, flags, old.expiresAt, now)
+      result[1].stale = true
+      result[1].winSent = old.winSent
+      return result
     }
     switch (mode) {
       case "add":
-        if (old !== undefined) {
-          this.touchLru(key, old, now)
-          return [Reply.replies.NotStored, undefined]
-        }
-        break
-      case "replace":
-        if (old === undefined) return [Reply.replies.NotStored, undefined]
-        break
+        this.touchLru(key, old, now)
+        return [Reply.replies.NotStored, undefined]
       case "append":
       case "prepend":
-        if (old === undefined) return [Reply.replies.NotStored, undefined]
+        if (match !== "none" && match !== "match") return [Reply.replies.Exists, undefined]
         return this.join(mode === "append", key, keyLength, old, value, now)
-      case "set":
-        break
+      default:
+        return this.store(key, keyLength, value, flags, this.expiresAt(exptime, now), now)
     }
-    const item = this.newItem(keyLength, value.slice(), flags, this.expiresAt(exptime, now), now)
+  }
+
+  private store(
+    key: string,
+    keyLength: number,
+    value: Uint8Array,
+    flags: number,
+    expiresAt: number,
+    now: number
+  ): [Reply.Reply, Item] {
+    const item = this.newItem(keyLength, value.slice(), flags, expiresAt, now)
     this.link(key, item)
     return [Reply.replies.Stored, item]
   }
