@@ -150,17 +150,16 @@ export const getOrComputeSuite = (subject: Subject) => {
       class SourceDown {
         readonly _tag = "SourceDown"
       }
-      let runs = 0
-      const failing = Effect.suspend(() => {
-        runs++
-        return Effect.fail(new SourceDown())
-      })
-      const exits = yield* Effect.forEach(
-        [1, 2, 3, 4],
-        () => Effect.exit(a!.getOrCompute("goc:fails", failing, { lease: "30 seconds" })),
-        { concurrency: "unbounded" }
+      const g = yield* gate
+      const failing = Effect.andThen(g.compute("unused"), Effect.fail(new SourceDown()))
+      const callers = yield* Effect.forEach([1, 2, 3, 4], () =>
+        Effect.forkChild(Effect.exit(a!.getOrCompute("goc:fails", failing, { lease: "30 seconds" })))
       )
-      expect(runs).toBe(1)
+      yield* g.started
+      yield* t.passTime(0.1)
+      yield* g.release
+      const exits = yield* Effect.forEach(callers, Fiber.join)
+      expect(g.runs()).toBe(1)
       for (const exit of exits) expect(exit).toEqual(Exit.fail(new SourceDown()))
       // No time passes: the lease was given back, so another client wins it at once.
       const next = yield* b!.getOrComputeOutcome("goc:fails", Effect.succeed("recovered"), { lease: "30 seconds" })
