@@ -269,15 +269,21 @@ export class RawClient {
   }
 
   private flush(): void {
-    this.flushScheduled = false
-    if (this.failure !== undefined) return
+    if (this.failure !== undefined) {
+      this.flushScheduled = false
+      return
+    }
+    // The gets' line joins this write (it schedules no other: the flag is still set).
     this.closeGets()
+    this.flushScheduled = false
     if (this.parts.length === 0) {
       // Written from the scratch buffer itself; once the kernel has every byte (nothing left in Node's queue)
       // the buffer is reused, else the next tick's commands go to a new one.
-      this.socket.write(this.out.subarray(0, this.outLength))
-      this.outLength = 0
-      if (this.socket.writableLength > 0) this.out = Buffer.allocUnsafe(this.out.length)
+      if (this.outLength > 0) {
+        this.socket.write(this.out.subarray(0, this.outLength))
+        this.outLength = 0
+        if (this.socket.writableLength > 0) this.out = Buffer.allocUnsafe(this.out.length)
+      }
     } else {
       if (this.outLength > 0) this.parts.push(this.take())
       const parts = this.parts
