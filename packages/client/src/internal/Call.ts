@@ -84,7 +84,8 @@ export const send = <X, E>(
     target.submit(call)
   })
   const offer = target.offer
-  if (offer === undefined || command._tag === "Quit" || Reply.expectation(command) !== undefined) return call
+  // The commands that get no reply are exactly those sent with noreply (and quit, which never comes here).
+  if (offer === undefined || !("noreply" in command && command.noreply)) return call
   return Effect.suspend(() =>
     !span?.active() && offer(new CallbackRequest(command, undefined, timeoutMillis, ignoreOutcome))
       ? interpretReply(name, target, undefined, interpret)
