@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks"
 import { Memcache, MemcacheClient, MemcacheCluster, Serializer } from "@effect-memcache/client"
 import { Effect, Option, Tracer } from "effect"
 import { identity } from "effect/Function"
-import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
+import { cpuSince, indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
 import { type Callback, RawClient } from "./RawClient.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery, type Variant } from "./Workload.ts"
@@ -95,20 +95,23 @@ const program = <E>(plan: Plan, cache: EffectStore<E>, checks: Checks) =>
     yield* Effect.forEach(range(workload.warmup), op, { concurrency, discard: true })
     const timed = range(workload.ops)
     stop = Number.POSITIVE_INFINITY
+    const cpuStart = process.cpuUsage()
     const start = performance.now()
     deadline = start + capMillis
     yield* Effect.forEach(timed, op, { concurrency, discard: true })
     // noreply sets are done when written; one round trip on the same connection means the server has them all.
     if (workload.noreply) yield* cache.get(keys[0]!)
-    return { elapsedMs: performance.now() - start, done: Math.min(stop, workload.ops) }
+    const elapsedMs = performance.now() - start
+    return { elapsedMs, cpuMicros: cpuSince(cpuStart), done: Math.min(stop, workload.ops) }
   })
 
 const measured =
   (plan: Plan, checks: Checks) =>
-  ({ done, elapsedMs }: { done: number; elapsedMs: number }): Measurement => ({
+  ({ done, elapsedMs, cpuMicros }: { done: number; elapsedMs: number; cpuMicros: number }): Measurement => ({
     ops: plan.workload.kind === "burst" ? done * plan.workload.batch : done,
     capped: done < plan.workload.ops,
     elapsedMs,
+    cpuMicros,
     checks: checks.count,
     failures: checks.failures,
     failure: checks.failure

@@ -94,7 +94,7 @@ export const needsPopulate = (workload: Workload): boolean =>
  * @example
  * ```ts
  * import type { Measurement } from "./Plan.ts"
- * const m: Measurement = { ops: 10, capped: false, elapsedMs: 1, checks: 2, failures: 0, failure: undefined }
+ * const m: Measurement = { ops: 10, capped: false, elapsedMs: 1, cpuMicros: 900, checks: 2, failures: 0, failure: undefined }
  * ```
  *
  * @since 0.1.0
@@ -106,7 +106,28 @@ export interface Measurement {
   /** Whether the time cap stopped the run before all its operations. */
   readonly capped: boolean
   readonly elapsedMs: number
+  /** User + system CPU time of the whole worker process during the timed phase, in microseconds. */
+  readonly cpuMicros: number
   readonly checks: number
   readonly failures: number
   readonly failure: string | undefined
+}
+
+/**
+ * The CPU time (user + system, in microseconds) the process has used since `since` (a `process.cpuUsage()`
+ * reading): every thread of the worker, so a client's work off the main thread counts too.
+ *
+ * @example
+ * ```ts
+ * import { cpuSince } from "./Plan.ts"
+ * const start = process.cpuUsage()
+ * cpuSince(start) // >= 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const cpuSince = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
 }

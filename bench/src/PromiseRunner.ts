@@ -6,7 +6,7 @@
  */
 
 import { performance } from "node:perf_hooks"
-import { indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
+import { cpuSince, indexOf, type Measurement, needsPopulate, type Plan } from "./Plan.ts"
 import { Checks } from "./Values.ts"
 import { capCheckEvery, capMillis, sampleEvery } from "./Workload.ts"
 
@@ -118,15 +118,18 @@ export const runPromiseWorkload = async (driver: PromiseDriver, plan: Plan): Pro
   // A burst is itself `batch` gets at once; bursts follow one another.
   const concurrency = workload.kind === "burst" ? 1 : workload.concurrency
   await lanes(workload.warmup, concurrency, op, performance.now() + capMillis)
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   const done = await lanes(workload.ops, concurrency, op, start + capMillis)
   // noreply sets are done when written; one round trip on the same connection means the server has them all.
   if (workload.noreply) await driver.get(keys[0]!)
   const elapsedMs = performance.now() - start
+  const cpuMicros = cpuSince(cpuStart)
   return {
     ops: workload.kind === "burst" ? done * workload.batch : done,
     capped: done < workload.ops,
     elapsedMs,
+    cpuMicros,
     checks: checks.count,
     failures: checks.failures,
     failure: checks.failure

@@ -1,8 +1,9 @@
 /**
  * The reference: a minimal pipelined text-protocol client on raw node:net, written for the benchmark. Commands
- * of one tick go out in one corked write; replies are parsed incrementally from the socket's Buffers (values
- * are zero-copy slices when they arrive whole) and handed to a FIFO of callbacks. No validation, no timeouts,
- * no reconnection: the limit of one process on one connection.
+ * of one tick go out in one write (the single-key gets of a tick as one `get` line of their keys, each answered
+ * as its value arrives); replies are parsed incrementally from the socket's Buffers (values are zero-copy
+ * slices when they arrive whole, a line split across chunks is joined alone) and handed to a FIFO of
+ * callbacks. No validation, no timeouts, no reconnection: the limit of one process on one connection.
  *
  * @since 0.1.0
  */
@@ -23,17 +24,26 @@ import * as Net from "node:net"
  */
 export type Callback<A> = (error: Error | undefined, result: A) => void
 
-const Kind = { One: 0, Many: 1, Status: 2, Line: 3 } as const
+const Kind = { Gets: 0, Many: 1, Status: 2, Line: 3 } as const
 type Kind = (typeof Kind)[keyof typeof Kind]
 
 /** One request waiting for its reply. */
 interface Pending {
   readonly kind: Kind
   readonly callback: Callback<never>
-  /** The first value (One) or every value (Many) seen before END. */
-  one: Buffer | undefined
+  /** Every value seen before END (Many). */
   many: Map<string, Buffer> | undefined
+  /** Gets: the single-key gets of one tick sent as one line, their keys and callbacks (unset once answered). */
+  keys: Array<string> | undefined
+  callbacks: Array<Callback<Buffer | undefined> | undefined> | undefined
+  /** Gets: the next key to match (memcached answers in the order asked, misses left out). */
+  next: number
+  /** Gets: the bytes of the line so far. */
+  lineBytes: number
 }
+
+/** A gets line holds keys up to about this many bytes (memcached reads longer lines too; this client splits). */
+const MAX_GETS_LINE = 16 * 1024
 
 const word = (s: string) => Buffer.from(s, "latin1")
 const END = word("END")
@@ -75,6 +85,8 @@ export class RawClient {
   /** Parts of this tick ahead of `out`, when a big value had to go out without a copy. */
   private parts: Array<Uint8Array> = []
   private flushScheduled = false
+  /** The gets of this tick, not written yet (the last request in the FIFO while set). */
+  private openGets: Pending | undefined = undefined
   private readonly writtenCallbacks: Array<() => void> = []
   /** Bytes of an incomplete line carried over to the next chunk. */
   private carry: Buffer | undefined = undefined
@@ -110,13 +122,32 @@ export class RawClient {
   }
 
   /**
-   * `get <key>`: the value's bytes, or `undefined` for a miss.
+   * `get <key>`: the value's bytes, or `undefined` for a miss. The gets of one tick go out as one `get` line of
+   * their keys (as a client that batches its gets sends them), and each is answered as soon as its value has
+   * arrived, not at the line's `END`.
    *
    * @since 0.1.0
    */
   get(key: string, callback: Callback<Buffer | undefined>): void {
-    this.push({ kind: Kind.One, callback, one: undefined, many: undefined })
-    this.text(`get ${key}\r\n`)
+    let gets = this.openGets
+    if (gets === undefined || gets.lineBytes + key.length + 1 > MAX_GETS_LINE) {
+      this.closeGets()
+      gets = { kind: Kind.Gets, callback: noop, many: undefined, keys: [], callbacks: [], next: 0, lineBytes: 3 }
+      this.fifo.push(gets)
+      this.openGets = gets
+      this.schedule()
+    }
+    gets.keys!.push(key)
+    gets.callbacks!.push(callback)
+    gets.lineBytes += key.length + 1
+  }
+
+  /** Writes the line of the open gets, if any: before any other command, and at the end of the tick. */
+  private closeGets(): void {
+    const gets = this.openGets
+    if (gets === undefined) return
+    this.openGets = undefined
+    this.text(`get ${gets.keys!.join(" ")}\r\n`)
   }
 
   /**
@@ -125,7 +156,15 @@ export class RawClient {
    * @since 0.1.0
    */
   getMany(keys: ReadonlyArray<string>, callback: Callback<Map<string, Buffer>>): void {
-    this.push({ kind: Kind.Many, callback, one: undefined, many: new Map() })
+    this.push({
+      kind: Kind.Many,
+      callback,
+      many: new Map(),
+      keys: undefined,
+      callbacks: undefined,
+      next: 0,
+      lineBytes: 0
+    })
     this.text(`get ${keys.join(" ")}\r\n`)
   }
 
@@ -137,10 +176,19 @@ export class RawClient {
    */
   set(key: string, value: Uint8Array, noreply: boolean, callback: Callback<boolean>): void {
     if (noreply) {
+      this.closeGets()
       this.text(`set ${key} 0 0 ${value.length} noreply\r\n`)
       this.writtenCallbacks.push(() => callback(undefined, true))
     } else {
-      this.push({ kind: Kind.Status, callback, one: undefined, many: undefined })
+      this.push({
+        kind: Kind.Status,
+        callback,
+        many: undefined,
+        keys: undefined,
+        callbacks: undefined,
+        next: 0,
+        lineBytes: 0
+      })
       this.text(`set ${key} 0 0 ${value.length}\r\n`)
     }
     this.bytes(value)
@@ -153,7 +201,15 @@ export class RawClient {
    * @since 0.1.0
    */
   line(command: string, callback: Callback<string>): void {
-    this.push({ kind: Kind.Line, callback, one: undefined, many: undefined })
+    this.push({
+      kind: Kind.Line,
+      callback,
+      many: undefined,
+      keys: undefined,
+      callbacks: undefined,
+      next: 0,
+      lineBytes: 0
+    })
     this.text(`${command}\r\n`)
   }
 
@@ -167,6 +223,7 @@ export class RawClient {
   }
 
   private push(pending: Pending): void {
+    this.closeGets()
     this.fifo.push(pending)
   }
 
@@ -212,10 +269,21 @@ export class RawClient {
   }
 
   private flush(): void {
+    if (this.failure !== undefined) {
+      this.flushScheduled = false
+      return
+    }
+    // The gets' line joins this write (it schedules no other: the flag is still set).
+    this.closeGets()
     this.flushScheduled = false
-    if (this.failure !== undefined) return
     if (this.parts.length === 0) {
-      this.socket.write(this.take())
+      // Written from the scratch buffer itself; once the kernel has every byte (nothing left in Node's queue)
+      // the buffer is reused, else the next tick's commands go to a new one.
+      if (this.outLength > 0) {
+        this.socket.write(this.out.subarray(0, this.outLength))
+        this.outLength = 0
+        if (this.socket.writableLength > 0) this.out = Buffer.allocUnsafe(this.out.length)
+      }
     } else {
       if (this.outLength > 0) this.parts.push(this.take())
       const parts = this.parts
@@ -247,15 +315,19 @@ export class RawClient {
   private fail(error: Error): void {
     if (this.failure !== undefined) return
     this.failure = error
-    while (this.head < this.fifo.length) this.shift()?.callback(error, undefined as never)
+    this.openGets = undefined
+    while (this.head < this.fifo.length) {
+      const pending = this.shift()
+      if (pending?.kind === Kind.Gets) answerRest(pending, error)
+      else pending?.callback(error, undefined as never)
+    }
   }
 
   private onData(chunk: Buffer): void {
-    let buf = chunk
     let pos = 0
     if (this.body !== undefined) {
-      const n = Math.min(this.body.length - this.bodyFilled, buf.length)
-      buf.copy(this.body, this.bodyFilled, 0, n)
+      const n = Math.min(this.body.length - this.bodyFilled, chunk.length)
+      this.body.set(chunk.subarray(0, n), this.bodyFilled)
       this.bodyFilled += n
       pos = n
       if (this.bodyFilled < this.body.length) return
@@ -264,70 +336,99 @@ export class RawClient {
       this.skip = 2
     }
     if (this.skip > 0) {
-      const n = Math.min(this.skip, buf.length - pos)
+      const n = Math.min(this.skip, chunk.length - pos)
       this.skip -= n
       pos += n
       if (this.skip > 0) return
     }
     if (this.carry !== undefined) {
-      buf = Buffer.concat([this.carry, buf.subarray(pos)])
-      pos = 0
-      this.carry = undefined
-    }
-    while (pos < buf.length) {
-      const lf = buf.indexOf(LF, pos)
+      // Only the carried line is joined (never the rest of the chunk): a copy of a few bytes.
+      const lf = chunk.indexOf(LF, pos)
       if (lf === -1) {
-        this.carry = buf.subarray(pos)
+        this.carry = Buffer.concat([this.carry, chunk.subarray(pos)])
         return
       }
-      const end = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf
-      const start = pos
-      pos = lf + 1
-      // VALUE <key> <flags> <bytes> [<cas>]
-      if (buf[start] === 0x56 && buf[start + 1] === 0x41) {
-        const keyStart = start + 6
-        const keyEnd = buf.indexOf(0x20, keyStart)
-        const flagsEnd = buf.indexOf(0x20, keyEnd + 1)
-        let bytes = 0
-        for (let i = flagsEnd + 1; i < end; i++) {
-          const c = buf[i]!
-          if (c === 0x20) break
-          bytes = bytes * 10 + (c - 48)
-        }
-        const key = buf.toString("latin1", keyStart, keyEnd)
-        if (pos + bytes + 2 <= buf.length) {
-          this.value(key, buf.subarray(pos, pos + bytes))
-          pos += bytes + 2
-          continue
-        }
-        const body = Buffer.allocUnsafe(bytes)
-        const n = Math.min(bytes, buf.length - pos)
-        buf.copy(body, 0, pos, pos + n)
-        pos += n
-        if (n === bytes) {
-          this.value(key, body)
-          this.skip = 2 - (buf.length - pos)
-          return
-        }
-        this.body = body
-        this.bodyFilled = n
-        this.bodyKey = key
-        return
-      }
-      this.onLine(buf, start, end)
+      const line = Buffer.concat([this.carry, chunk.subarray(pos, lf + 1)])
+      this.carry = undefined
+      pos = this.onWholeLine(line, 0, line.length - 1, chunk, lf + 1)
+      if (pos < 0) return
     }
+    while (pos < chunk.length) {
+      const lf = chunk.indexOf(LF, pos)
+      if (lf === -1) {
+        // A partial line: its own small copy (a view would keep the whole chunk alive).
+        this.carry = Buffer.from(chunk.subarray(pos))
+        return
+      }
+      pos = this.onWholeLine(chunk, pos, lf, chunk, lf + 1)
+      if (pos < 0) return
+    }
+  }
+
+  /**
+   * The line `line[start, lf)` (its `\n` at `lf`), followed in `chunk` by what starts at `next`: a `VALUE` line
+   * reads its value from there. Returns where the chunk continues, or -1 when it is used up.
+   */
+  private onWholeLine(line: Buffer, start: number, lf: number, chunk: Buffer, next: number): number {
+    const end = lf > start && line[lf - 1] === CR ? lf - 1 : lf
+    // VALUE <key> <flags> <bytes> [<cas>]
+    if (line[start] !== 0x56 || line[start + 1] !== 0x41) {
+      this.onLine(line, start, end)
+      return next
+    }
+    const keyStart = start + 6
+    const keyEnd = line.indexOf(0x20, keyStart)
+    const flagsEnd = line.indexOf(0x20, keyEnd + 1)
+    let bytes = 0
+    for (let i = flagsEnd + 1; i < end; i++) {
+      const c = line[i]!
+      if (c === 0x20) break
+      bytes = bytes * 10 + (c - 48)
+    }
+    const key = line.toString("latin1", keyStart, keyEnd)
+    if (next + bytes + 2 <= chunk.length) {
+      // Whole in this chunk: a view, no copy.
+      this.value(key, chunk.subarray(next, next + bytes))
+      return next + bytes + 2
+    }
+    const body = Buffer.allocUnsafeSlow(bytes)
+    const n = Math.min(bytes, chunk.length - next)
+    body.set(chunk.subarray(next, next + n), 0)
+    if (n === bytes) {
+      this.value(key, body)
+      this.skip = 2 - (chunk.length - next - n)
+      return -1
+    }
+    this.body = body
+    this.bodyFilled = n
+    this.bodyKey = key
+    return -1
   }
 
   private value(key: string, value: Buffer): void {
     const pending = this.peek()
     if (pending === undefined) return
     if (pending.kind === Kind.Many) pending.many!.set(key, value)
-    else if (pending.one === undefined) pending.one = value
+    else if (pending.kind === Kind.Gets) {
+      const keys = pending.keys!
+      let i = pending.next
+      while (i < keys.length && keys[i] !== key) i++
+      if (i === keys.length) return
+      pending.next = i + 1
+      const callback = pending.callbacks![i]
+      pending.callbacks![i] = undefined
+      callback?.(undefined, value)
+    }
   }
 
   private onLine(buf: Buffer, start: number, end: number): void {
     const pending = this.shift()
     if (pending === undefined) return
+    if (pending.kind === Kind.Gets) {
+      // END: every key not answered is a miss; an error line fails them.
+      answerRest(pending, is(buf, start, end, END) ? undefined : new Error(buf.toString("latin1", start, end)))
+      return
+    }
     const callback = pending.callback as Callback<unknown>
     const result = outcome(pending, buf, start, end)
     if (result === FAILED) callback(new Error(buf.toString("latin1", start, end)), undefined)
@@ -337,11 +438,23 @@ export class RawClient {
 
 const FAILED = Symbol("failed")
 
+const noop = (): void => {}
+
+/** Answers the gets of a line not answered yet: misses, or the error. */
+const answerRest = (pending: Pending, error: Error | undefined): void => {
+  const callbacks = pending.callbacks!
+  for (let i = 0; i < callbacks.length; i++) {
+    const callback = callbacks[i]
+    callbacks[i] = undefined
+    callback?.(error, undefined)
+  }
+}
+
 /** What a reply line means to the request it completes, or FAILED for an error or unexpected line. */
 const outcome = (pending: Pending, buf: Buffer, start: number, end: number): unknown => {
   switch (pending.kind) {
-    case Kind.One:
-      return is(buf, start, end, END) ? pending.one : FAILED
+    case Kind.Gets:
+      return FAILED
     case Kind.Many:
       return is(buf, start, end, END) ? pending.many : FAILED
     case Kind.Status:

@@ -81,6 +81,12 @@ const rate = (x: number): string => {
 
 const mb = (x: number) => `${x.toFixed(0)} MB`
 
+/** CPU time per operation, in microseconds with three significant digits. */
+const micros = (x: number): string => {
+  if (!Number.isFinite(x)) return "?"
+  return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} µs`
+}
+
 /**
  * A markdown table with its columns padded to one width, as biome formats markdown (so the written file passes
  * `biome check` as it is).
@@ -140,8 +146,9 @@ export const render = (
     ""
   )
   lines.push(
-    "Each cell: median ops/s over the rounds · ratio to the reference · peak RSS of the client process (median " +
-      "over the rounds). Every run is a fresh Node process on one connection to one memcached " +
+    "Each cell: median ops/s over the rounds · ratio to the reference · client CPU per operation (user + system " +
+      "CPU time of the client's process during the timed phase, divided by the operations; median over the rounds) " +
+      "with its ratio to the reference's · peak RSS of the client process (median over the rounds). Every run is a fresh Node process on one connection to one memcached " +
       `(\`${env.memcachedCommand}\`); clients alternate within each round, and each round starts one client later than the one before, so no client always runs first. † = stopped by the 5 s cap on some run ` +
       "(rate over the operations done).",
     ""
@@ -151,10 +158,9 @@ export const render = (
     const byClient = results.get(workload.id)
     if (byClient === undefined) continue
     const reference = byClient.get("reference")
-    const referenceRate =
-      reference === undefined || verdictOf(reference).error !== undefined
-        ? Number.NaN
-        : median(reference.map((r) => r.opsPerSec))
+    const referenceOk = reference !== undefined && verdictOf(reference).error === undefined
+    const referenceRate = referenceOk ? median(reference.map((r) => r.opsPerSec)) : Number.NaN
+    const referenceCpu = referenceOk ? median(reference.map((r) => r.cpuPerOpUs)) : Number.NaN
     const cells = clients.map((client) => {
       const runs = byClient.get(client)
       if (runs === undefined || runs.length === 0) return "—"
@@ -168,8 +174,10 @@ export const render = (
         )} · ${rss}`
       }
       const ratio = Number.isFinite(referenceRate) ? `${(speed / referenceRate).toFixed(2)}×` : "?"
+      const cpu = median(ok.map((r) => r.cpuPerOpUs))
+      const cpuRatio = Number.isFinite(referenceCpu) ? ` (${(cpu / referenceCpu).toFixed(2)}×)` : ""
       const capped = runs.some((r) => r.capped) ? " †" : ""
-      return `${rate(speed)}${capped} · ${ratio} · ${rss}`
+      return `${rate(speed)}${capped} · ${ratio} · ${micros(cpu)}${cpuRatio} · ${rss}`
     })
     summary.push([`${workload.id} ${workload.title} (${workload.unit})`, ...cells])
   }
@@ -178,7 +186,7 @@ export const render = (
     lines.push(...footnotes.map((text, i) => `${i + 1}. ${text}`), "")
   }
   if (env.notes.length > 0) lines.push(...env.notes.map((note) => `- ${note}`), "")
-  lines.push("<details><summary>Every run (ops/s per round, peak RSS MB)</summary>", "")
+  lines.push("<details><summary>Every run (ops/s, CPU per operation and peak RSS MB per round)</summary>", "")
   const every: Array<Array<string>> = []
   for (const workload of workloads) {
     const byClient = results.get(workload.id)
@@ -187,15 +195,16 @@ export const render = (
       const runs = byClient.get(client)
       if (runs === undefined || runs.length === 0) continue
       const speeds = runs.map((r) => (r.error === undefined ? rate(r.opsPerSec) : "ERROR")).join(", ")
+      const cpus = runs.map((r) => (r.error === undefined ? micros(r.cpuPerOpUs) : "ERROR")).join(", ")
       const rss = runs.map((r) => r.maxRssMB.toFixed(0)).join(", ")
       const checks = runs.map((r) => `${r.checks - r.failures}/${r.checks}`).join(", ")
-      every.push([workload.id, client, speeds, rss, checks])
+      every.push([workload.id, client, speeds, cpus, rss, checks])
     }
   }
   lines.push(
     ...table(
-      ["workload", "client", "ops/s per round", "RSS MB per round", "sampled checks"],
-      [false, false, false, false, false],
+      ["workload", "client", "ops/s per round", "CPU per op per round", "RSS MB per round", "sampled checks"],
+      [false, false, false, false, false, false],
       every
     ),
     "",

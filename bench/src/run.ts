@@ -57,6 +57,7 @@ const runWorker = (
           capped: false,
           elapsedMs: 0,
           opsPerSec: 0,
+          cpuPerOpUs: 0,
           maxRssMB: 0,
           checks: 0,
           failures: 0,
@@ -141,7 +142,7 @@ const main = async () => {
             result.error !== undefined ? `ERROR ${result.error}` : result.invalid !== undefined ? "INVALID" : "ok"
           log(
             `round ${round} ${workload.id.padEnd(3)} ${client.padEnd(15)} ${result.opsPerSec.toFixed(0).padStart(8)} ` +
-              `ops/s ${result.maxRssMB.toFixed(0).padStart(4)} MB ${verdict}`
+              `ops/s ${result.cpuPerOpUs.toFixed(2).padStart(8)} us/op ${result.maxRssMB.toFixed(0).padStart(4)} MB ${verdict}`
           )
         }
       }
@@ -161,6 +162,7 @@ const main = async () => {
     "memcache-client 1.0.5: defaults (one connection). memcached 2.2.2: `poolSize: 1` (one connection like the " +
       "others), `maxValue: 2 MB`.",
     "reference: bench/src/RawClient.ts, a minimal pipelined text-protocol client on node:net (one write per tick, " +
+      "the single-key gets of a tick sent as one multi-key `get` line and each answered as its value arrives, " +
       "incremental Buffer parsing, a FIFO of callbacks, no validation or timeouts).",
     "reference-effect: the reference driven by the same Effect program as this project, each call one " +
       "`Effect.callback` around the reference's callback: what any client costs when driven from Effect, with " +
@@ -178,11 +180,13 @@ const main = async () => {
       "a timed phase, starts no operation after 5 s.",
     "W3q runs only this project, the reference and reference-effect; W7 and W7u only this project and the reference. W7u is W7 with this project's batching turned off " +
       "(`batching: false`): W7 / W7u is what batching is worth.",
-    "W2 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into multi-key " +
-      "gets (its automatic batching); the reference sends one `get` per call, so it is no ceiling there.",
-    "W5 (100 KB values): the reference is not the ceiling there; the server thread and the copies are, and the " +
-      "reference spends more time in full GCs than the other clients (about 30 mark-compacts a run against 2), so " +
-      "compare W5 across clients rather than by its ratio.",
+    "W2, W5 and W7 (many single gets at once): this project coalesces the concurrent gets of a tick into " +
+      "multi-key gets (its automatic batching), and so does the reference, so it is a fair limit there too (a " +
+      "reference sending one `get` per call paid a socket write per get: about 20 µs of CPU per 100 KB get).",
+    "CPU per op: `process.cpuUsage()` of the worker over the timed phase (user + system, every thread), divided " +
+      "by the operations done; for W6 one op is a set+get pair. The reference's W5 runs are bimodal here: in " +
+      "some V8 makes a full GC per ~64 MB of socket reads (20 to 55 a run, against 2 in the others and in this " +
+      "project's), at up to twice the CPU per get; the table shows the median over the rounds.",
     "RSS: every worker loads the whole `effect` package (the same ballast for all), so about 100 MB is the floor " +
       "(see the reference).",
     "W8: three memcached processes like the first; this project through `MemcacheCluster.layer({ servers })` " +

@@ -36,6 +36,11 @@ export interface RunResult {
   readonly capped: boolean
   readonly elapsedMs: number
   readonly opsPerSec: number
+  /**
+   * Client CPU per operation: the worker's user + system CPU time during the timed phase, divided by the
+   * operations done (microseconds).
+   */
+  readonly cpuPerOpUs: number
   /** Peak resident set size of the worker process (`process.resourceUsage().maxRSS`). */
   readonly maxRssMB: number
   /** Sampled reply comparisons made, and the number that failed. */
@@ -133,6 +138,7 @@ const main = async () => {
     capped: false,
     elapsedMs: 0,
     opsPerSec: 0,
+    cpuPerOpUs: 0,
     maxRssMB: maxRssMB(),
     checks: 0,
     failures: 0,
@@ -170,6 +176,7 @@ const main = async () => {
     capped: measurement.capped,
     elapsedMs: measurement.elapsedMs,
     opsPerSec: measurement.ops / (measurement.elapsedMs / 1000),
+    cpuPerOpUs: measurement.cpuMicros / measurement.ops,
     maxRssMB: rss,
     checks: measurement.checks,
     failures: measurement.failures,

@@ -102,7 +102,7 @@ export interface Options extends ConnectionOptions, Memcache.SurfaceOptions {
    * `"twemproxy"`:
    * - no meta command goes on the wire: twemproxy closes the connection on `mn`, which otherwise closes every run
    *   of noreply commands. Noreply commands are instead sent with their reply asked for: the call still completes
-   *   once written, and its reply is read and dropped (an error reply goes to `noreplyFailures`). Every request
+   *   as any noreply call does, without that reply, which is read and dropped (an error reply goes to `noreplyFailures`). Every request
    *   has its own reply, so an error line can never be taken for a later request's reply; the cost is a reply
    *   per write on the wire.
    * - the commands twemproxy does not forward (gat/gats, `stats` with or without arguments, flushAll,

@@ -3,9 +3,10 @@
  * counted on the wire through a proxy; every caller gets its own answer, error and timeout, and one caller's
  * interruption does not disturb the others.
  */
+import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheMemory } from "@effect-memcache/client"
-import { Cause, Effect, Exit, Fiber, Option } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import { useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
 
@@ -17,6 +18,55 @@ const requestLines = (data: Buffer, verb: string): Array<string> =>
     .filter((line) => line.startsWith(`${verb} `))
 
 const keys = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}:${i}`)
+
+/**
+ * A server that answers a `get` line with the value of its first key at once and holds the rest of the reply
+ * (the other keys' values, then END), and every later reply behind it, until `release` is called: every key's
+ * value is the key itself.
+ */
+const startHoldingServer = () =>
+  Effect.acquireRelease(
+    Effect.promise(
+      () =>
+        new Promise<{ listener: net.Server; lines: Array<string>; release: () => void; sockets: Set<net.Socket> }>(
+          (resolve) => {
+            const lines: Array<string> = []
+            const held: Array<() => void> = []
+            const sockets = new Set<net.Socket>()
+            const item = (key: string) => `VALUE ${key} 16 ${key.length}\r\n${key}\r\n`
+            const listener = net.createServer((socket) => {
+              sockets.add(socket)
+              let buffer = ""
+              socket.on("data", (chunk: Buffer) => {
+                buffer += chunk.toString("latin1")
+                for (let nl = buffer.indexOf("\r\n"); nl >= 0; nl = buffer.indexOf("\r\n")) {
+                  const line = buffer.slice(0, nl)
+                  buffer = buffer.slice(nl + 2)
+                  lines.push(line)
+                  const [first, ...rest] = line.split(" ").slice(1)
+                  // Replies keep their order: behind a held reply, a whole reply is held too.
+                  if (held.length === 0) socket.write(item(first!))
+                  else rest.unshift(first!)
+                  held.push(() => socket.write(`${rest.map(item).join("")}END\r\n`))
+                }
+              })
+            })
+            const release = () => {
+              for (const send of held.splice(0)) send()
+            }
+            listener.listen(0, "127.0.0.1", () => resolve({ listener, lines, release, sockets }))
+          }
+        )
+    ),
+    ({ listener, sockets }) =>
+      Effect.promise(
+        () =>
+          new Promise<void>((resolve) => {
+            for (const socket of sockets) socket.destroy()
+            listener.close(() => resolve())
+          })
+      )
+  )
 
 describe("automatic batching", () => {
   const server = useMemcached()
@@ -37,6 +87,33 @@ describe("automatic batching", () => {
       const lines = requestLines(proxy.clientData(), "get")
       expect(lines.length).toBe(1)
       expect(lines[0]!.split(" ").slice(1).sort()).toEqual([...all].sort())
+    })
+  )
+
+  it.live("a caller is answered as its value arrives, before the rest of its batch has arrived", () =>
+    Effect.gen(function* () {
+      const server = yield* startHoldingServer()
+      const port = (server.listener.address() as net.AddressInfo).port
+      const m = yield* MemcacheClient.make({ server: `127.0.0.1:${port}` })
+      const [first, second, third] = yield* Effect.forEach(["hold:a", "hold:b", "hold:c"], (k) =>
+        Effect.forkChild(m.get(k))
+      )
+      // The server sent only the first key's value: its caller has it, the others still wait for theirs.
+      expect(yield* Fiber.join(first!)).toEqual(Option.some("hold:a"))
+      expect(server.lines).toEqual(["get hold:a hold:b hold:c"])
+      expect(second!.pollUnsafe()).toBeUndefined()
+      expect(third!.pollUnsafe()).toBeUndefined()
+      // A new batch goes out while the first is still being answered.
+      const next = yield* Effect.forkChild(m.get("hold:d"))
+      const line = yield* Effect.retry(
+        Effect.suspend(() => (server.lines.length === 2 ? Effect.succeed(server.lines[1]) : Effect.fail("not yet"))),
+        { times: 200, schedule: Schedule.spaced("10 millis") }
+      )
+      expect(line).toBe("get hold:d")
+      server.release()
+      expect(yield* Fiber.join(second!)).toEqual(Option.some("hold:b"))
+      expect(yield* Fiber.join(third!)).toEqual(Option.some("hold:c"))
+      expect(yield* Fiber.join(next)).toEqual(Option.some("hold:d"))
     })
   )
 

@@ -8,7 +8,7 @@ import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { MemcacheClient, MemcacheError } from "@effect-memcache/client"
 import { Command, Reply, Validation } from "@effect-memcache/protocol"
-import { Effect, Exit, Fiber, Logger, Option, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Option, Stream } from "effect"
 import type { FaultProxy } from "../../../testing/FaultProxy.ts"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
@@ -506,6 +506,48 @@ describe("noreply error lines", () => {
         })
         expect(failure.text).toContain("object too large")
       }
+    })
+  )
+})
+
+describe("noreply writes", () => {
+  const server = useMemcached()
+
+  /** The fiber of a call that `Effect.runSyncExit` found suspended, or `undefined` when it completed at once. */
+  const suspended = (exit: Exit.Exit<unknown, unknown>) => {
+    if (Exit.isSuccess(exit)) return undefined
+    const error = Cause.squash(exit.cause)
+    if (!Cause.isAsyncFiberError(error)) throw error
+    return error.fiber
+  }
+
+  it.live("a noreply set on an open connection under maxInFlight completes without suspending, written in order", () =>
+    Effect.gen(function* () {
+      const m = yield* MemcacheClient.make({ server: server().address })
+      yield* m.get("nr:warm") // the connection is open
+      // Each call runs to its end synchronously: it never waited for the write.
+      for (let i = 1; i <= 100; i++) expect(suspended(Effect.runSyncExit(m.set("nr:k", `v${i}`)))).toBeUndefined()
+      // Written in the order called, before the get that follows them.
+      expect(yield* m.get("nr:k")).toEqual(Option.some("v100"))
+    })
+  )
+
+  it.live("past maxInFlight a noreply set waits for its write (back-pressure), and every write keeps its order", () =>
+    Effect.gen(function* () {
+      const m = yield* MemcacheClient.make({ server: server().address, maxInFlight: 2 })
+      yield* m.get("bp:warm")
+      const fibers = [1, 2, 3, 4].map((i) => suspended(Effect.runSyncExit(m.set("bp:k", `v${i}`))))
+      // Two fit under the bound without waiting; the next ones wait until they are written.
+      expect(fibers.map((fiber) => fiber === undefined)).toEqual([true, true, false, false])
+      for (const fiber of fibers) if (fiber !== undefined) yield* Fiber.join(fiber)
+      expect(yield* m.get("bp:k")).toEqual(Option.some("v4"))
+      // A long run of them through the bound: nothing lost, the last one written last.
+      yield* Effect.forEach(
+        Array.from({ length: 2000 }, (_, i) => i),
+        (i) => m.set(`bp:${i % 50}`, `w${i}`)
+      )
+      const got = yield* m.getMany(Array.from({ length: 50 }, (_, i) => `bp:${i}`))
+      expect([...got.values()].sort()).toEqual(Array.from({ length: 50 }, (_, i) => `w${1950 + i}`).sort())
     })
   )
 })

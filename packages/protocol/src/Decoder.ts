@@ -11,6 +11,10 @@
  *   fed chunk is returned as a `subarray` view of that chunk (so the caller must not reuse a chunk's memory
  *   after feeding it; socket reads give fresh buffers); a block split across chunks is copied once into an
  *   array of its exact length. The two bytes after a block must be `\r\n`.
+ * - A retrieval expected with `onValue` ({@link Reply.retrieval}) is streamed: each `VALUE` is handed to
+ *   `onValue` as soon as its block and `\r\n` have been read, inside `feed` and before the rest of the reply
+ *   has arrived, and `END` then completes it with a `Values` reply that carries none. The same checks apply
+ *   (each key asked at most once per time asked, no key not asked).
  * - ERROR / CLIENT_ERROR / SERVER_ERROR answer any pending request, except while `mn` (`Sync`) is at the head:
  *   there they belong to earlier `noreply`/quiet commands, go to `onQuietError` (or are dropped), and `MN`
  *   then completes the Sync as a `Meta` reply with code `"MN"`.

@@ -215,7 +215,10 @@ export interface MetaDebug {
  * - `Retrieval`: `VALUE ... END` for get/gets/gat/gats; `keys` are the keys requested (in order, as sent, so
  *   including a key prefix), `cas` whether each VALUE line carries a CAS unique. memcached answers the hits in
  *   the order asked; a VALUE for any requested key is taken in any order, as a proxy that merges the replies of
- *   several servers (twemproxy) sends them, and the reply's values are in the order they came.
+ *   several servers (twemproxy) sends them, and the reply's values are in the order they came. With `onValue`
+ *   the retrieval is streamed: each value is handed to `onValue` as soon as its data block (and its `\r\n`)
+ *   has been read, while the rest of the reply is still to come, and the reply that `END` completes carries no
+ *   values (`values: []`). A value cut off by an error or the end of the stream is never handed over.
  * - `Storage`: STORED / NOT_STORED / EXISTS / NOT_FOUND.
  * - `Delete`: DELETED / NOT_FOUND. `Touch`: TOUCHED / NOT_FOUND. `Arithmetic`: a number / NOT_FOUND.
  * - `Ok`: OK, or a {@link Status} line (verbosity, flush_all, cache_memlimit).
@@ -242,7 +245,13 @@ export interface MetaDebug {
  * @category models
  */
 export type Expectation =
-  | { readonly _tag: "Retrieval"; readonly keys: ReadonlyArray<string>; readonly cas: boolean }
+  | {
+      readonly _tag: "Retrieval"
+      readonly keys: ReadonlyArray<string>
+      readonly cas: boolean
+      /** Streams the values: each is handed here as it completes instead of in the reply (see above). */
+      readonly onValue?: ((value: Value) => void) | undefined
+    }
   | { readonly _tag: "Storage" }
   | { readonly _tag: "Delete" }
   | { readonly _tag: "Touch" }
@@ -289,21 +298,28 @@ export const expect = {
 } as const satisfies Record<string, Expectation>
 
 /**
- * The expectation of a get/gets/gat/gats request for `keys`.
+ * The expectation of a get/gets/gat/gats request for `keys`. With `onValue`, the values are streamed: each is
+ * handed to it as soon as it has been read, and the reply at `END` carries none (see {@link Expectation}).
  *
  * @example
  * ```ts
  * import { Reply } from "@effect-memcache/protocol"
  * Reply.retrieval(["a", "b"], true) // for `gets a b`
+ * Reply.retrieval(["a", "b"], false, (value) => console.log(value.key)) // each value as it arrives
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const retrieval = (keys: ReadonlyArray<string>, cas: boolean): Expectation => ({
+export const retrieval = (
+  keys: ReadonlyArray<string>,
+  cas: boolean,
+  onValue?: ((value: Value) => void) | undefined
+): Expectation => ({
   _tag: "Retrieval",
   keys,
-  cas
+  cas,
+  onValue
 })
 
 /**

@@ -755,3 +755,57 @@ describe("Decoder: framing and protocol errors", () => {
     expect(decoder.pending).toBe(5000)
   })
 })
+
+describe("Decoder: streamed retrieval (onValue)", () => {
+  const streamed = (keys: ReadonlyArray<string>, cas = false) => {
+    const events: Array<string> = []
+    const decoder = new Decoder.Decoder({
+      onReply: (reply) => events.push(`reply ${reply._tag}${reply._tag === "Values" ? ` ${reply.values.length}` : ""}`),
+      onError: (error) => events.push(`error ${error.reason}`)
+    })
+    decoder.expect(
+      Reply.retrieval(keys, cas, (value) =>
+        events.push(`value ${value.key}=${new TextDecoder().decode(value.value)} flags ${value.flags} cas ${value.cas}`)
+      )
+    )
+    decoder.expect(Reply.expect.Storage)
+    return { events, decoder }
+  }
+
+  it("hands each value over as soon as its block and \\r\\n are read, before the rest of the reply", () => {
+    const { events, decoder } = streamed(["a", "b", "c"])
+    decoder.feed(bytes("VALUE a 3 2\r\nhi"))
+    expect(events).toEqual([])
+    decoder.feed(bytes("\r\nVALUE c 0 7\r\nthe "))
+    expect(events).toEqual(["value a=hi flags 3 cas undefined"])
+    decoder.feed(bytes("end\r\nEN"))
+    expect(events).toEqual(["value a=hi flags 3 cas undefined", "value c=the end flags 0 cas undefined"])
+    // END completes the request with a reply that carries no values; the next reply is the next request's.
+    decoder.feed(bytes("D\r\nSTORED\r\n"))
+    expect(events.slice(2)).toEqual(["reply Values 0", "reply Stored"])
+    expect(decoder.pending).toBe(0)
+  })
+
+  it("streams gets with their CAS uniques, in any order (a proxy's merged reply)", () => {
+    const { events, decoder } = streamed(["a", "b"], true)
+    decoder.feed(bytes("VALUE b 0 1 7\r\nB\r\nVALUE a 0 1 9\r\nA\r\nEND\r\n"))
+    expect(events).toEqual(["value b=B flags 0 cas 7", "value a=A flags 0 cas 9", "reply Values 0"])
+  })
+
+  it("keeps the checks of a retrieval, and never hands over a value cut by an error line or a protocol error", () => {
+    const cut = streamed(["a", "b"])
+    cut.decoder.feed(bytes("VALUE a 0 1\r\nA\r\nVALUE b 0 4\r\nBB"))
+    cut.decoder.feed(bytes("XX\r\nVALUE b 0 1\r\nB\r\n"))
+    expect(cut.events).toEqual([
+      "value a=A flags 0 cas undefined",
+      "value b=BBXX flags 0 cas undefined",
+      "error more VALUE lines than keys requested"
+    ])
+    const refused = streamed(["a"])
+    refused.decoder.feed(bytes("VALUE a 0 4\r\nAAAAxx"))
+    expect(refused.events).toEqual(["error data block not followed by \\r\\n"])
+    const failed = streamed(["a", "b"])
+    failed.decoder.feed(bytes("VALUE a 0 1\r\nA\r\nSERVER_ERROR out of memory\r\nSTORED\r\n"))
+    expect(failed.events).toEqual(["value a=A flags 0 cas undefined", "reply ServerError", "reply Stored"])
+  })
+})

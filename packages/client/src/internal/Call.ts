@@ -21,7 +21,7 @@ import {
   type TransportError
 } from "../MemcacheError.ts"
 import type { Span } from "./Instrument.ts"
-import { type Outcome, Request, type Target } from "./Transport.ts"
+import { CallbackRequest, type Outcome, Request, type Target } from "./Transport.ts"
 
 /** What a call makes of a reply that is not an error reply (`undefined`: the command was sent with noreply). */
 export type Interpret<X, E> = (reply: Reply.Reply | undefined, target: Target, name: string) => Effect.Effect<X, E>
@@ -58,6 +58,11 @@ class Call<X, E> extends Request {
 /**
  * Sends a validated command to `target` and interprets its reply. With `span`, the span is decided when the
  * call runs (only a fiber that traces pays for one).
+ *
+ * A command that gets no reply (noreply) does not suspend its caller when the target can write it without
+ * waiting (a connection open, writable and under `maxInFlight`): it is queued for this tick's write, in order
+ * with every other request, and the call is done. Otherwise the caller waits until it is written, which is
+ * the back-pressure of a busy or unwritable connection.
  */
 export const send = <X, E>(
   name: string,
@@ -66,8 +71,8 @@ export const send = <X, E>(
   timeoutMillis: number,
   interpret: Interpret<X, E>,
   span?: Span | undefined
-): Effect.Effect<X, E | TransportError | ReplyError> =>
-  Effect.callback<X, E | TransportError | ReplyError>((resume) => {
+): Effect.Effect<X, E | TransportError | ReplyError> => {
+  const call = Effect.callback<X, E | TransportError | ReplyError>((resume) => {
     if (span?.active()) {
       resume(span.around(send(name, target, command, timeoutMillis, interpret), target.name))
       return
@@ -78,6 +83,18 @@ export const send = <X, E>(
     call.owner = Fiber.getCurrent()
     target.submit(call)
   })
+  const offer = target.offer
+  // The commands that get no reply are exactly those sent with noreply (and quit, which never comes here).
+  if (offer === undefined || !("noreply" in command && command.noreply)) return call
+  return Effect.suspend(() =>
+    !span?.active() && offer(new CallbackRequest(command, undefined, timeoutMillis, ignoreOutcome))
+      ? interpretReply(name, target, undefined, interpret)
+      : call
+  )
+}
+
+/** The outcome of a noreply command its caller did not wait for: nobody is told. */
+const ignoreOutcome = (): void => {}
 
 /** {@link send}, with every reply that `interpret` does not know (it returns `undefined`) read as unexpected. */
 export const sendKnown = <X, E>(

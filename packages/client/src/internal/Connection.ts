@@ -144,6 +144,16 @@ export class Connection {
     return this.retiredWith !== undefined
   }
 
+  /**
+   * Queues a request that gets no reply when it can be written without waiting (open, writable, under
+   * `maxInFlight`); `false` leaves it to `enqueue`, whose caller waits for the write (the back-pressure).
+   */
+  offer(request: Request): boolean {
+    if (this.retiredWith !== undefined || !this.writable || this.load >= this.options.maxInFlight) return false
+    this.enqueue(request)
+    return true
+  }
+
   /** Queues a request for the next coalesced write; its timeout starts now. */
   enqueue(request: Request): void {
     if (this.retiredWith !== undefined) {

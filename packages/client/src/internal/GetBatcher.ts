@@ -1,6 +1,7 @@
 /**
  * Automatic batching: the single-key `get`/`gets` calls made in one tick (by any number of fibers) are sent as
- * one multi-key request per server and verb, each key asked once, and every caller is handed its own answer.
+ * one multi-key request per server and verb, each key asked once, and every caller is handed its own answer
+ * as soon as its value has arrived (the reply is streamed: a caller does not wait for the rest of its batch).
  *
  * The batch is one request of its own, sent through the transport's callback (no fiber per batch), so
  * interrupting one caller never disturbs the others (nor retires the connection under them): an interrupted
@@ -146,39 +147,32 @@ export class GetBatcher {
       for (const key of keys) fail(batch.waiters.get(key), failed)
       return
     }
+    // Each caller is answered as its value arrives (the reply is streamed), not at the batch's END: a caller
+    // of a large batch goes on, and sends again, while the rest of the batch is still being read. A key's
+    // waiters leave the map when answered, so a failure or the END reaches only the callers still waiting.
+    const { waiters } = batch
+    const onValue = (value: Reply.Value) => {
+      const first = waiters.get(value.key)
+      if (first === undefined) return
+      waiters.delete(value.key)
+      answer(first, value)
+    }
     const onOutcome = (outcome: Outcome) => {
-      if (Exit.isFailure(outcome)) {
-        const failed = Exit.failCause(outcome.cause)
-        for (const key of keys) fail(batch.waiters.get(key), failed)
-        return
-      }
+      if (Exit.isFailure(outcome)) return failRest(waiters, keys, Exit.failCause(outcome.cause))
       const reply = outcome.value
       const error = reply === undefined ? undefined : replyError(verb, target.name, reply)
-      if (error !== undefined) {
-        const failed = Exit.fail(error)
-        for (const key of keys) fail(batch.waiters.get(key), failed)
-        return
-      }
-      const values = reply?._tag === "Values" ? reply.values : []
-      if (!inRequestOrder(keys, values)) {
-        // A proxy's merged reply (twemproxy's hits can come grouped by server): each key's value by its key.
-        const byKey = new Map(values.map((value) => [value.key, value]))
-        for (const key of keys) answer(batch.waiters.get(key), byKey.get(key))
-        return
-      }
-      // memcached hands the values in the order the keys were asked, misses left out, each with the very key
-      // string asked: one walk answers every key, one lookup each.
-      let v = 0
+      if (error !== undefined) return failRest(waiters, keys, Exit.fail(error))
+      // Streamed, the END carries no values: every key still waiting is a miss.
+      if (reply?._tag === "Values") for (const value of reply.values) onValue(value)
       for (const key of keys) {
-        const value = values[v]
-        if (value !== undefined && value.key === key) {
-          v++
-          answer(batch.waiters.get(key), value)
-        } else answer(batch.waiters.get(key), undefined)
+        const first = waiters.get(key)
+        if (first === undefined) continue
+        waiters.delete(key)
+        answer(first, undefined)
       }
     }
     target.submit(
-      new CallbackRequest(validated, Reply.retrieval(keys, verb === "gets"), batch.timeoutMillis, onOutcome)
+      new CallbackRequest(validated, Reply.retrieval(keys, verb === "gets", onValue), batch.timeoutMillis, onOutcome)
     )
   }
 }
@@ -202,4 +196,14 @@ const answer = (first: Waiter | undefined, value: Reply.Value | undefined) => {
 
 const fail = (first: Waiter | undefined, exit: Exit.Exit<never, Failure>) => {
   for (let waiter = first; waiter !== undefined; waiter = waiter.next) waiter.fail(exit)
+}
+
+/** Fails the callers of `keys` not answered yet. */
+const failRest = (waiters: Map<string, Waiter>, keys: ReadonlyArray<string>, exit: Exit.Exit<never, Failure>) => {
+  for (const key of keys) {
+    const first = waiters.get(key)
+    if (first === undefined) continue
+    waiters.delete(key)
+    fail(first, exit)
+  }
 }

@@ -58,7 +58,12 @@ export class Server {
     this.delays = new ScheduleDelays(options.reconnect)
     this.name = address.name
     this.slots = new Array(Math.max(1, options.connections)).fill(undefined)
-    this.target = { name: this.name, submit: (request) => this.submit(request), quit: this.quit() }
+    this.target = {
+      name: this.name,
+      submit: (request) => this.submit(request),
+      offer: (request) => this.pick()?.offer(request) === true,
+      quit: this.quit()
+    }
   }
 
   /**

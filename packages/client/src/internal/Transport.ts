@@ -100,6 +100,13 @@ export interface Target {
   readonly name: string
   /** Takes a validated request; its outcome arrives through the request, once. */
   readonly submit: (request: Request) => void
+  /**
+   * Takes a request that gets no reply (noreply) only when it can be written without waiting: a connection is
+   * open, writable and under its in-flight bound. `true`: queued for this tick's write, and its caller may go
+   * on at once (its outcome is of no interest to anyone); `false`: nothing was done, `submit` it. Absent where
+   * every request goes through `submit`.
+   */
+  readonly offer?: ((request: Request) => boolean) | undefined
   /** Closes this server's connections with `quit`; the next request reconnects. */
   readonly quit: Effect.Effect<void>
 }

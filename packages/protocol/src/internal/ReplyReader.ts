@@ -55,8 +55,10 @@ export interface ReplyHandlers {
 }
 
 export class ReplyReader extends ReplyStream {
-  // The retrieval in progress: values so far, the next requested key to match, the VALUE being read.
+  // The retrieval in progress: values so far (unless streamed), how many, the next requested key to match, the
+  // VALUE being read.
   private values: Array<Reply.Value> | undefined = undefined
+  private valueCount = 0
   private keyIndex = 0
   private valueKey = ""
   private valueFlags = 0
@@ -88,6 +90,7 @@ export class ReplyReader extends ReplyStream {
 
   protected failed(error: Errors.ProtocolError) {
     this.values = undefined
+    this.valueCount = 0
     this.stats = undefined
     this.statLines = undefined
     this.handlers.onError(error)
@@ -97,6 +100,7 @@ export class ReplyReader extends ReplyStream {
   private errorOrFail(kind: number, b: Uint8Array, s: number, e: number, what: string) {
     if (isErrorKind(kind)) {
       this.values = undefined
+      this.valueCount = 0
       this.stats = undefined
       this.statLines = undefined
       return this.complete(errorReply(kind, b, s, e))
@@ -166,6 +170,7 @@ export class ReplyReader extends ReplyStream {
     if (kind === K_END) {
       const values = this.values
       this.values = undefined
+      this.valueCount = 0
       return this.complete(values === undefined ? EMPTY_VALUES : { _tag: "Values", values })
     }
     return this.errorOrFail(kind, b, s, e, "a retrieval request")
@@ -212,7 +217,7 @@ export class ReplyReader extends ReplyStream {
     // `VALUE ` (the V is already known), byte by byte: a string compare here cost 15% of a value's decoding.
     if (
       i >= keys.length ||
-      (this.values !== undefined && this.values.length >= keys.length) ||
+      this.valueCount >= keys.length ||
       s + 6 > end ||
       b[s + 1] !== 0x41 ||
       b[s + 2] !== 0x4c ||
@@ -259,7 +264,7 @@ export class ReplyReader extends ReplyStream {
     }
     if (bytes > this.maxValueLength) return this.fail("VALUE data block longer than maxValueLength", b, s, e)
     // Each key asked is answered at most once per time it was asked, in whatever order.
-    if (this.values !== undefined && this.values.length >= keys.length) {
+    if (this.valueCount >= keys.length) {
       return this.fail("more VALUE lines than keys requested", b, s, e)
     }
     if (!matched) i = this.requestedIndex(keys, i, b, keyStart, keyEnd)
@@ -306,7 +311,11 @@ export class ReplyReader extends ReplyStream {
       return this.complete({ _tag: "Meta", code: "VA", flags, value })
     }
     const item: Reply.Value = { key: this.valueKey, flags: this.valueFlags, value, cas: this.valueCas }
-    if (this.values === undefined) this.values = [item]
+    this.valueCount++
+    // A streamed retrieval hands each value over at once (the head is the retrieval this value belongs to).
+    const onValue = (this.queue[this.head] as RetrievalExpectation).onValue
+    if (onValue !== undefined) onValue(item)
+    else if (this.values === undefined) this.values = [item]
     else this.values.push(item)
   }
 
