@@ -74,7 +74,8 @@ export interface CallOptions {
  */
 export interface NoreplyOptions extends CallOptions {
   /**
-   * Send with `noreply`: the call completes once the request is written, and its result carries no outcome
+   * Send with `noreply`: the call completes once the request is queued for this tick's write on an open connection
+   * (or once written, when the connection is busy or connecting), and its result carries no outcome
    * (`void`). Defaults to the layer's `defaultNoreply` for set/add/replace/append/prepend/delete/touch/
    * flushAll/verbosity/setMany/deleteMany (as pymemcache), and to `false` for cas/incr/decr. The result type
    * follows the call: pass `noreply: false` for the outcome of a write that is noreply by default (the layer's

@@ -12,7 +12,7 @@ import { type Duration, Effect, Exit, Option, Schedule } from "effect"
 import type { MemcachedServer } from "../../../testing/Memcached.ts"
 import { acquireServer } from "../../../testing/Scoped.ts"
 
-// The recipe, as in the README's "Cache-aside" section (a test below checks that they are the same text).
+// The recipe, as in the README's "Cache-aside by hand" section (a test below checks that they are the same text).
 
 /** `key` from the cache; on a miss (or a cache outage), `load`'s value, written back for `ttl`. */
 const cacheAside = <A, E, R>(
@@ -84,9 +84,9 @@ const cachedAgain = (m: Client, key: string) =>
 describe("the README's cache-aside recipe", () => {
   it("the README's Cache-aside block defines the very function these tests run", () => {
     const readme = fs.readFileSync(path.resolve(import.meta.dirname, "../../../README.md"), "utf8")
-    const section = readme.split(/^## /m).find((part) => part.startsWith("Cache-aside\n"))
+    const section = readme.split(/^## /m).find((part) => part.startsWith("Cache-aside by hand\n"))
     const block = section?.match(/^```ts\n([\s\S]*?)^```$/m)?.[1]
-    if (block === undefined) throw new Error('README.md has no ```ts block under "## Cache-aside"')
+    if (block === undefined) throw new Error('README.md has no ```ts block under "## Cache-aside by hand"')
     expect(definition(block)).toBe(definition(fs.readFileSync(import.meta.filename, "utf8")))
   })
 

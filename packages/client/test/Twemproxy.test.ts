@@ -51,6 +51,24 @@ describe("behind twemproxy", () => {
     })
   )
 
+  it.live("getOrCompute behind twemproxy: single flight, a plain get and set, no meta command sent", () =>
+    Effect.gen(function* () {
+      const proxy = yield* acquireProxy(twemproxy())
+      const m = yield* MemcacheClient.make({ server: proxy.address, proxy: "twemproxy" })
+      let runs = 0
+      const compute = Effect.sync(() => `computed ${++runs}`).pipe(Effect.delay("20 millis"))
+      const first = yield* Effect.forEach([1, 2, 3], () => m.getOrComputeOutcome("t1:goc", compute), {
+        concurrency: "unbounded"
+      })
+      expect(runs).toBe(1)
+      expect(first.map((r) => r.value)).toEqual(["computed 1", "computed 1", "computed 1"])
+      expect(first[0]!.outcome).toEqual({ _tag: "Computed", reason: "noLease" })
+      expect(yield* m.getOrComputeOutcome("t1:goc", compute)).toEqual({ value: "computed 1", outcome: { _tag: "Hit" } })
+      expect(proxy.acceptedConnections).toBe(1)
+      expect(proxy.clientData().toString("latin1")).not.toMatch(/^m[gsdan] /m)
+    })
+  )
+
   it.live("every command twemproxy forwards answers as memcached does", () =>
     Effect.gen(function* () {
       const m = yield* client()
