@@ -3,8 +3,8 @@
  * and what only a real server shows: an outage, and a server that refuses meta commands.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { MemcacheClient, MemcacheMemory } from "@effect-memcache/client"
-import { Effect } from "effect"
+import { MemcacheClient, MemcacheError, MemcacheMemory, Serializer } from "@effect-memcache/client"
+import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { freePort, useMemcached } from "../../../testing/Memcached.ts"
 import { getOrComputeSuite } from "./getOrCompute/suite.ts"
@@ -51,4 +51,29 @@ describe("getOrCompute: MemcacheMemory on the TestClock", () => {
         })
       )
   })
+})
+
+describe("getOrCompute: servers that cannot take part", () => {
+  it.effect("a server that answers ERROR to meta commands gets single flight and a plain get and set", () =>
+    Effect.gen(function* () {
+      const m = yield* MemcacheMemory.make({ faults: { mg: { reply: { _tag: "Error", text: "" } } } })
+      const text = m.withSerializer(Serializer.string)
+      const first = yield* text.getOrComputeOutcome("plain", Effect.succeed("computed"), { ttl: "1 minute" })
+      expect(first).toEqual({ value: "computed", outcome: { _tag: "Computed", reason: "noLease" } })
+      expect(yield* text.get("plain")).toEqual(Option.some("computed"))
+      expect(yield* text.getOrComputeOutcome("plain", Effect.die("must not compute"))).toEqual({
+        value: "computed",
+        outcome: { _tag: "Hit" }
+      })
+    })
+  )
+
+  it.effect("a failing server: compute's value, outcome Unavailable with the error, nothing fails", () =>
+    Effect.gen(function* () {
+      const down = new MemcacheError.MemcacheConnectionError({ server: "memory", reason: "refused", detail: "test" })
+      const m = yield* MemcacheMemory.make({ faults: { mg: { fail: down }, ms: { fail: down } } })
+      const result = yield* m.withSerializer(Serializer.string).getOrComputeOutcome("k", Effect.succeed("source"))
+      expect(result).toEqual({ value: "source", outcome: { _tag: "Unavailable", error: down } })
+    })
+  )
 })
