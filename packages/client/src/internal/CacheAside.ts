@@ -25,7 +25,7 @@ import {
   type TransportError
 } from "../MemcacheError.ts"
 import type * as Serializer from "../Serializer.ts"
-import { exptimeOf, secondsOf, sendMeta } from "./MetaCalls.ts"
+import { exptimeOf, isPlaceholder, secondsOf, sendMeta, wireKey } from "./MetaCalls.ts"
 import type { Settings } from "./Settings.ts"
 import { SingleFlight } from "./SingleFlight.ts"
 
@@ -77,12 +77,10 @@ const foundOf = <A>(serializer: Serializer.Serializer<A>, key: string, reply: Re
   if (reply.code !== "VA") return undefined
   const f = reply.flags
   const cas = f.cas ?? 0n
-  const empty = reply.value === undefined || reply.value.length === 0
-  if (f.win === true) {
-    const reason = empty && (f.flags ?? 0) === 0 && f.stale !== true ? "miss" : f.stale === true ? "stale" : "recache"
-    return { _tag: "Won", cas, reason }
-  }
-  if (f.winSent === true && empty && (f.flags ?? 0) === 0 && f.stale !== true) return { _tag: "Wait", cas }
+  const placeholder = isPlaceholder(reply)
+  if (f.win === true) return { _tag: "Won", cas, reason: f.stale === true ? "stale" : placeholder ? "miss" : "recache" }
+  // Not won, so a placeholder here carries `lost`: another caller holds its lease.
+  if (placeholder && f.stale !== true) return { _tag: "Wait", cas }
   const decoded = serializer.deserialize(key, reply.value ?? new Uint8Array(0), f.flags ?? 0)
   if (Result.isFailure(decoded)) return { _tag: "Unreadable", error: decoded.failure }
   return f.stale === true ? { _tag: "Stale", value: decoded.success } : { _tag: "Hit", value: decoded.success }
@@ -100,7 +98,7 @@ interface Ctx<A> {
 const read = <A, E, R>(ctx: Ctx<A>, call: Call<A, E, R>) => {
   const command: Meta.MetaGet = {
     _tag: "MetaGet",
-    key: ctx.settings.prefix + call.key,
+    key: wireKey(ctx.settings, call.key),
     value: true,
     clientFlags: true,
     cas: true,
@@ -126,7 +124,7 @@ const store = <A, E, R>(
     if (Result.isFailure(serialized)) return Effect.fail(serialized.failure)
     const command: Meta.MetaSet = {
       _tag: "MetaSet",
-      key: ctx.settings.prefix + call.key,
+      key: wireKey(ctx.settings, call.key),
       value: serialized.success.bytes,
       clientFlags: serialized.success.flags,
       ttl: call.exptime,
@@ -150,7 +148,7 @@ const release = <A, E, R>(ctx: Ctx<A>, call: Call<A, E, R>, cas: bigint) =>
       "getOrCompute",
       call.key,
       call.options,
-      { _tag: "MetaDelete", key: ctx.settings.prefix + call.key, compareCas: cas },
+      { _tag: "MetaDelete", key: wireKey(ctx.settings, call.key), compareCas: cas },
       () => Effect.void
     )
   )

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Key from "@effect-memcache/protocol/Key"
 import type * as Meta from "@effect-memcache/protocol/Meta"
 import type * as Reply from "@effect-memcache/protocol/Reply"
 import * as Duration from "effect/Duration"
@@ -46,10 +47,7 @@ export const routingKeyOf = (key: MemcacheMeta.Key): string => {
 }
 
 /** The key's name in errors and in the serializer's messages. */
-const nameOf = (key: MemcacheMeta.Key): string => (typeof key === "string" ? key : `base64:${base64(key)}`)
-
-const base64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64")
+const nameOf = (key: MemcacheMeta.Key): string => (typeof key === "string" ? key : `base64:${Key.toBase64(key)}`)
 
 /** An optional expiry as an exptime, or why it cannot be sent. */
 export const exptimeOf = (
@@ -116,6 +114,16 @@ export const sendMeta = <X, E>(
   )
 }
 
+/**
+ * Whether a meta get's reply is a lease's placeholder: the empty item (0 bytes, flags 0) that `vivify` made, with a
+ * win or lost marker. An empty value stored with flags 0 looks the same while a recache lease runs on it.
+ */
+export const isPlaceholder = (reply: Reply.Meta): boolean =>
+  (reply.flags.win === true || reply.flags.winSent === true) &&
+  reply.value !== undefined &&
+  reply.value.length === 0 &&
+  (reply.flags.flags ?? 0) === 0
+
 /** The `metaGet` item of a hit, its value read by the serializer. */
 export const itemOf = <A>(
   settings: Settings,
@@ -124,11 +132,7 @@ export const itemOf = <A>(
   reply: Reply.Meta
 ): Result.Result<MemcacheMeta.Item<A>, ValueError> => {
   const f = reply.flags
-  const placeholder =
-    (f.win === true || f.winSent === true) &&
-    reply.value !== undefined &&
-    reply.value.length === 0 &&
-    (f.flags ?? 0) === 0
+  const placeholder = isPlaceholder(reply)
   let value: A | undefined
   if (reply.value !== undefined && !placeholder) {
     const decoded = serializer.deserialize(nameOf(key), reply.value, f.flags ?? 0)
@@ -188,7 +192,15 @@ const metaGet = <A>(
     })
   })
 
-const setStatus = { HD: "Stored", NS: "NotStored", EX: "Exists", NF: "NotFound" } as const
+/** What each reply code means, per command; a code missing from a table is unexpected for that command. */
+type Statuses<S> = Partial<Record<Reply.Meta["code"], S>>
+
+const setStatus: Statuses<MemcacheMeta.SetResult["status"]> = {
+  HD: "Stored",
+  NS: "NotStored",
+  EX: "Exists",
+  NF: "NotFound"
+}
 
 const metaSet = <A>(
   settings: Settings,
@@ -214,19 +226,20 @@ const metaSet = <A>(
       returnKey: o?.key,
       opaque: o?.opaque
     }
-    return yield* sendMeta(settings, "metaSet", key, o, command, (reply) =>
-      reply.code in setStatus
-        ? Effect.succeed<MemcacheMeta.SetResult>({
-            status: setStatus[reply.code as keyof typeof setStatus],
+    return yield* sendMeta(settings, "metaSet", key, o, command, (reply) => {
+      const status = setStatus[reply.code]
+      return status === undefined
+        ? undefined
+        : Effect.succeed<MemcacheMeta.SetResult>({
+            status,
             cas: reply.flags.cas,
             key: returnedKey(settings, reply.flags),
             opaque: reply.flags.opaque
           })
-        : undefined
-    )
+    })
   })
 
-const deleteStatus = { HD: "Deleted", NF: "NotFound", EX: "Exists" } as const
+const deleteStatus: Statuses<MemcacheMeta.DeleteResult["status"]> = { HD: "Deleted", NF: "NotFound", EX: "Exists" }
 
 const metaDelete = (settings: Settings, key: MemcacheMeta.Key, o: MemcacheMeta.DeleteOptions | undefined) =>
   Effect.gen(function* () {
@@ -240,18 +253,25 @@ const metaDelete = (settings: Settings, key: MemcacheMeta.Key, o: MemcacheMeta.D
       returnKey: o?.key,
       opaque: o?.opaque
     }
-    return yield* sendMeta(settings, "metaDelete", key, o, command, (reply) =>
-      reply.code in deleteStatus
-        ? Effect.succeed<MemcacheMeta.DeleteResult>({
-            status: deleteStatus[reply.code as keyof typeof deleteStatus],
+    return yield* sendMeta(settings, "metaDelete", key, o, command, (reply) => {
+      const status = deleteStatus[reply.code]
+      return status === undefined
+        ? undefined
+        : Effect.succeed<MemcacheMeta.DeleteResult>({
+            status,
             key: returnedKey(settings, reply.flags),
             opaque: reply.flags.opaque
           })
-        : undefined
-    )
+    })
   })
 
-const arithmeticStatus = { VA: "Applied", HD: "Applied", NF: "NotFound", NS: "NotStored", EX: "Exists" } as const
+const arithmeticStatus: Statuses<MemcacheMeta.ArithmeticResult["status"]> = {
+  VA: "Applied",
+  HD: "Applied",
+  NF: "NotFound",
+  NS: "NotStored",
+  EX: "Exists"
+}
 
 const counterOf = (value: Uint8Array | undefined): bigint | undefined => {
   if (value === undefined) return undefined
@@ -280,18 +300,19 @@ const metaArithmetic = (settings: Settings, key: MemcacheMeta.Key, o: MemcacheMe
       returnKey: o?.key,
       opaque: o?.opaque
     }
-    return yield* sendMeta(settings, "metaArithmetic", key, o, command, (reply) =>
-      reply.code in arithmeticStatus
-        ? Effect.succeed<MemcacheMeta.ArithmeticResult>({
-            status: arithmeticStatus[reply.code as keyof typeof arithmeticStatus],
+    return yield* sendMeta(settings, "metaArithmetic", key, o, command, (reply) => {
+      const status = arithmeticStatus[reply.code]
+      return status === undefined
+        ? undefined
+        : Effect.succeed<MemcacheMeta.ArithmeticResult>({
+            status,
             value: counterOf(reply.value),
             ttl: ttlOf(reply.flags.ttl),
             cas: reply.flags.cas,
             key: returnedKey(settings, reply.flags),
             opaque: reply.flags.opaque
           })
-        : undefined
-    )
+    })
   })
 
 const metaDebug = (
