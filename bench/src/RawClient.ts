@@ -156,15 +156,7 @@ export class RawClient {
    * @since 0.1.0
    */
   getMany(keys: ReadonlyArray<string>, callback: Callback<Map<string, Buffer>>): void {
-    this.push({
-      kind: Kind.Many,
-      callback,
-      many: new Map(),
-      keys: undefined,
-      callbacks: undefined,
-      next: 0,
-      lineBytes: 0
-    })
+    this.push(Kind.Many, callback, new Map())
     this.text(`get ${keys.join(" ")}\r\n`)
   }
 
@@ -180,15 +172,7 @@ export class RawClient {
       this.text(`set ${key} 0 0 ${value.length} noreply\r\n`)
       this.writtenCallbacks.push(() => callback(undefined, true))
     } else {
-      this.push({
-        kind: Kind.Status,
-        callback,
-        many: undefined,
-        keys: undefined,
-        callbacks: undefined,
-        next: 0,
-        lineBytes: 0
-      })
+      this.push(Kind.Status, callback)
       this.text(`set ${key} 0 0 ${value.length}\r\n`)
     }
     this.bytes(value)
@@ -201,15 +185,7 @@ export class RawClient {
    * @since 0.1.0
    */
   line(command: string, callback: Callback<string>): void {
-    this.push({
-      kind: Kind.Line,
-      callback,
-      many: undefined,
-      keys: undefined,
-      callbacks: undefined,
-      next: 0,
-      lineBytes: 0
-    })
+    this.push(Kind.Line, callback)
     this.text(`${command}\r\n`)
   }
 
@@ -222,9 +198,10 @@ export class RawClient {
     this.socket.end()
   }
 
-  private push(pending: Pending): void {
+  /** Queues the reply a command expects (after the line of the open gets, which is written first). */
+  private push(kind: Kind, callback: Callback<never>, many?: Map<string, Buffer>): void {
     this.closeGets()
-    this.fifo.push(pending)
+    this.fifo.push({ kind, callback, many, keys: undefined, callbacks: undefined, next: 0, lineBytes: 0 })
   }
 
   /** Appends a command line (ASCII: one byte per character). */
