@@ -31,6 +31,22 @@ describe("spans", () => {
     })
   )
 
+  it.effect("meta calls and getOrCompute get a span each; getOrCompute's requests stay inside its span", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = recording()
+      const m = yield* MemcacheMemory.make()
+      yield* Effect.gen(function* () {
+        yield* m.metaSet("k", "v")
+        yield* m.metaGet("k", { value: true })
+        yield* m.getOrCompute("computed", Effect.succeed("value"))
+        yield* m.getOrCompute("computed", Effect.succeed("unused"))
+      }).pipe(Effect.withTracer(tracer))
+      expect(spans.map((s) => s.name)).toEqual(["metaSet", "metaGet", "getOrCompute", "getOrCompute"])
+      expect(spans[2]!.attributes.get("db.operation.name")).toBe("getOrCompute")
+      expect(spans.every((s) => s.status._tag === "Ended")).toBe(true)
+    })
+  )
+
   it.effect("spans: false makes none, even with a tracer installed", () =>
     Effect.gen(function* () {
       const { spans, tracer } = recording()

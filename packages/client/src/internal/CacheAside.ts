@@ -291,7 +291,10 @@ export const make = <A>(
 ): CacheAside<A> => {
   const flights = new SingleFlight()
   const ctx: Ctx<A> = { settings, serializer, text }
-  const outcome: CacheAside<A>["getOrComputeOutcome"] = (key, compute, o) => flights.run(key, run(ctx, key, compute, o))
+  // One span (and metrics) per call, around the lease and the computation; the cache's own failures never
+  // reach it, so the retry schedule has nothing to retry.
+  const outcome: CacheAside<A>["getOrComputeOutcome"] = (key, compute, o) =>
+    settings.instrument.around("getOrCompute", true, flights.run(key, run(ctx, key, compute, o)))
   return {
     getOrComputeOutcome: outcome,
     getOrCompute: (key, compute, o) => Effect.map(outcome(key, compute, o), (r) => r.value)

@@ -66,7 +66,11 @@ const failureAttributes = (e: unknown): Record<string, string> => {
 }
 
 /** The effect in a span that, on failure, carries the failure's attributes. */
-const traced = <X, E>(effect: Effect.Effect<X, E>, name: string, options: Tracer.SpanOptions): Effect.Effect<X, E> =>
+const traced = <X, E, R>(
+  effect: Effect.Effect<X, E, R>,
+  name: string,
+  options: Tracer.SpanOptions
+): Effect.Effect<X, E, R> =>
   Effect.withSpan(
     Effect.tapError(effect, (e) => Effect.annotateCurrentSpan(failureAttributes(e))),
     name,
@@ -156,7 +160,12 @@ export class Instrument {
    * The call with its retries, metrics and span; `keys` is the number of keys of a multi-key call (its span's
    * `db.operation.batch.size` when there are several).
    */
-  around<X, E>(name: string, safe: boolean, effect: Effect.Effect<X, E>, keys?: number): Effect.Effect<X, E> {
+  around<X, E, R = never>(
+    name: string,
+    safe: boolean,
+    effect: Effect.Effect<X, E, R>,
+    keys?: number
+  ): Effect.Effect<X, E, R> {
     const retried = this.retrying(safe, effect)
     const out = this.options.metrics ? this.metrics(name).around(retried, keys) : retried
     if (!this.options.spans) return out
@@ -176,12 +185,12 @@ export class Instrument {
   }
 
   /** Retries transport failures by the `retry` schedule (safe calls only, unless `retryUnsafe`). */
-  retrying<X, E>(safe: boolean, effect: Effect.Effect<X, E>): Effect.Effect<X, E> {
+  retrying<X, E, R = never>(safe: boolean, effect: Effect.Effect<X, E, R>): Effect.Effect<X, E, R> {
     const schedule = this.options.retry
     if (schedule === undefined || !this.retries(safe)) return effect
     // Only transport failures reach the schedule: with `retry({ while })` the user's schedule would still be
     // stepped (its taps and logs run) for a reply error that is never retried.
-    const attempt: Effect.Effect<Effect.Effect<X, E>, E & TransportError> = Effect.matchEffect(effect, {
+    const attempt: Effect.Effect<Effect.Effect<X, E>, E & TransportError, R> = Effect.matchEffect(effect, {
       onSuccess: (x) => Effect.succeed(Effect.succeed(x)),
       onFailure: (e) => (isTransportError(e) ? Effect.fail(e) : Effect.succeed(Effect.fail(e)))
     })

@@ -128,7 +128,7 @@ export class CommandMetrics {
   }
 
   /** The call, measured: its duration, in-flight count, hits and misses (reads), or its error's type. */
-  around<X, E>(effect: Effect.Effect<X, E>, keys: number | undefined): Effect.Effect<X, E> {
+  around<X, E, R = never>(effect: Effect.Effect<X, E, R>, keys: number | undefined): Effect.Effect<X, E, R> {
     return Effect.suspend(() => {
       const start = performance.now()
       const slot: { server: string | undefined } | undefined =
