@@ -139,6 +139,33 @@ export class Decoder {
     this.reader.expect(expectation)
   }
 
+  /**
+   * Queues what the next request produces when it was sent in its meta form (`Encoder.appendMeta` with the same
+   * `opaque`): `expectation` is the command's text expectation (`Reply.expectation`, a retrieval's with its
+   * `onValue` if it streams), and the reply is handed over as the text form's would be; `undefined` for a noreply
+   * command, sent quiet, whose answer is read and dropped (an error reply going to `onQuietError`, with no
+   * `onReply`). Every reply line must carry the request's opaque: another one, or none, is a protocol error.
+   * A command without a meta form is expected with {@link expect}.
+   *
+   * @example
+   * ```ts
+   * import { Command, Decoder, Encoder, Reply, Validation } from "@effect-memcache/protocol"
+   * const decoder = new Decoder.Decoder({ onReply: console.log, onError: console.error })
+   * const get = Validation.validate(Command.get(["a", "b"]))
+   * if (!Validation.isInvalid(get)) {
+   *   Encoder.encodeMeta(get, 1) // "mg a v f O1 q\r\nmg b v f O2 q\r\nmn\r\n"
+   *   decoder.expectMeta(Reply.expectation(get), 1)
+   *   decoder.feed(new TextEncoder().encode("VA 2 f0 O2\r\nhi\r\nMN\r\n"))
+   *   // { _tag: "Values", values: [{ key: "b", flags: 0, value: <68 69>, cas: undefined }] }
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   */
+  expectMeta(expectation: Reply.Expectation | undefined, opaque: number): void {
+    this.reader.expectMeta(expectation, opaque)
+  }
+
   /** Expectations not yet answered (including one whose reply is partly decoded). @since 0.1.0 */
   get pending(): number {
     return this.reader.pending

@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { type LineCodec, metaLineCodecs, textLineCodecs } from "./internal/lineCodecs.ts"
+import { type FormCodec, type LineCodec, textLineCodecs } from "./internal/lineCodecs.ts"
+import { formCodecs } from "./internal/metaFormCodecs.ts"
+import { metaLineCodecs } from "./internal/metaLineCodecs.ts"
 import type { Validated } from "./Validation.ts"
 
 // Module-local, like the table below: see internal/lineCodecs.ts on imported bindings in the hot path.
@@ -18,9 +20,31 @@ const lineCodecs: { readonly [T in Validated["_tag"]]: LineCodec<Extract<Validat
 
 const lineCodecOf = (command: Validated): LineCodec<Validated> => lineCodecs[command._tag] as LineCodec<Validated>
 
-// Writes the command line, CRLF included.
+const metaForms: { readonly [T in Validated["_tag"]]?: FormCodec<Extract<Validated, { readonly _tag: T }>> } =
+  formCodecs
+
+/** The codec of a command's meta form; `undefined` for a command that has none (admin and meta commands). */
+const formCodecOf = (command: Validated): FormCodec<Validated> | undefined =>
+  metaForms[command._tag] as FormCodec<Validated> | undefined
+
+// Writes the command line, CRLF included. (The text codecs take three arguments; a call with the opaque too was
+// measurably slower.)
 const writeLine = (codec: LineCodec<Validated>, buf: Uint8Array, pos: number, command: Validated): number => {
   let p = codec.write(buf, pos, command)
+  buf[p++] = CR
+  buf[p++] = LF
+  return p
+}
+
+// Writes the meta form's line(s), CRLF included.
+const writeFormLine = (
+  codec: FormCodec<Validated>,
+  buf: Uint8Array,
+  pos: number,
+  command: Validated,
+  opaque: number
+): number => {
+  let p = codec.write(buf, pos, command, opaque)
   buf[p++] = CR
   buf[p++] = LF
   return p
@@ -47,9 +71,32 @@ let scratch = new Uint8Array(1024)
  */
 export const encode = (command: Validated): Uint8Array => {
   const codec = lineCodecOf(command)
-  const bound = codec.bound(command)
+  return encodeWith(codec.bound(command), command, (buf) => writeLine(codec, buf, 0, command))
+}
+
+/**
+ * The exact bytes of the meta form of a validated command, its opaques starting at `opaque` (see
+ * {@link Encoder.appendMeta}).
+ *
+ * @example
+ * ```ts
+ * import { Command, Encoder, Validation } from "@effect-memcache/protocol"
+ * const checked = Validation.validate(Command.get(["a", "b"]))
+ * if (!Validation.isInvalid(checked)) Encoder.encodeMeta(checked, 7) // "mg a v f O7 q\r\nmg b v f O8 q\r\nmn\r\n"
+ * ```
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeMeta = (command: Validated, opaque: number): Uint8Array => {
+  const codec = formCodecOf(command)
+  if (codec === undefined) return encode(command)
+  return encodeWith(codec.bound(command), command, (buf) => writeFormLine(codec, buf, 0, command, opaque))
+}
+
+const encodeWith = (bound: number, command: Validated, write: (buf: Uint8Array) => number): Uint8Array => {
   if (scratch.byteLength < bound) scratch = new Uint8Array(Math.max(bound, scratch.byteLength * 2))
-  const lineLength = writeLine(codec, scratch, 0, command)
+  const lineLength = write(scratch)
   const data = dataOf(command)
   const out = new Uint8Array(data === undefined ? lineLength : lineLength + data.byteLength + 2)
   out.set(scratch.subarray(0, lineLength))
@@ -130,10 +177,34 @@ export class Encoder {
     const data = dataOf(command)
     const copyData = data !== undefined && data.byteLength <= this.copyThreshold
     const codec = lineCodecOf(command)
-    const need = codec.bound(command) + (data === undefined ? 0 : copyData ? data.byteLength + 2 : 2)
-    this.reserve(need)
+    this.reserve(codec.bound(command) + (data === undefined ? 0 : copyData ? data.byteLength + 2 : 2))
+    this.appendData(writeLine(codec, this.buffer, this.position, command), data, copyData)
+  }
+
+  /**
+   * Encodes the meta form of a validated command into the pending bytes: the text commands with a key (storage,
+   * cas, get/gets/gat/gats, delete, incr/decr, touch) as `ms`/`mg`/`md`/`ma` carrying `O<opaque>` (a get
+   * takes one opaque per key, from `opaque` on, and is closed by its own `mn`), noreply ones quiet (`q`), and keys
+   * the text protocol cannot carry base64; any other command as it is. `MetaForm.opaques` says how many
+   * opaques a command takes, and `Decoder.expectMeta` reads its reply back as the text reply.
+   *
+   * @since 0.1.0
+   */
+  appendMeta(command: Validated, opaque: number): void {
+    const codec = formCodecOf(command)
+    if (codec === undefined) {
+      this.append(command)
+      return
+    }
+    const data = dataOf(command)
+    const copyData = data !== undefined && data.byteLength <= this.copyThreshold
+    this.reserve(codec.bound(command) + (data === undefined ? 0 : copyData ? data.byteLength + 2 : 2))
+    this.appendData(writeFormLine(codec, this.buffer, this.position, command, opaque), data, copyData)
+  }
+
+  // After the line that ends at `p`: the data block (copied, or passed on as its own chunk), and its CRLF.
+  private appendData(p: number, data: Uint8Array | undefined, copyData: boolean): void {
     const buffer = this.buffer
-    let p = writeLine(codec, buffer, this.position, command)
     if (data !== undefined) {
       if (copyData) {
         buffer.set(data, p)

@@ -51,6 +51,12 @@ export const MAX_BINARY_LENGTH = 186
 export interface ValidateOptions {
   /** Accept non-ASCII characters (sent as UTF-8). Default `true`. */
   readonly allowUnicode?: boolean
+  /**
+   * Accept keys that hold a space, a control byte or DEL, when their UTF-8 form has at most
+   * {@link MAX_BINARY_LENGTH} bytes: the meta form of a command (`Encoder.appendMeta`) sends such a key base64
+   * (`b`), which reaches the item of the same bytes. Only the meta form can send them. Default `false`.
+   */
+  readonly base64?: boolean
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`
@@ -106,18 +112,19 @@ export const validate = (key: string, options?: ValidateOptions): InvalidInput |
     if (i === length) return undefined
   }
   const allowUnicode = options?.allowUnicode !== false
+  const base64 = options?.base64 === true
   let bytes = 0
+  let unsafe: string | undefined
   for (let i = 0; i < length; i++) {
     const c = key.charCodeAt(i)
     if (c < 0x80) {
-      if (c <= 0x20 || c === 0x7f) {
+      if ((c <= 0x20 || c === 0x7f) && unsafe === undefined) {
         const what = controlName(c)
-        return new InvalidInput(
-          "key",
+        unsafe =
           what === "space"
             ? `contains a space (byte 0x20 at offset ${bytes})`
             : `contains ${what === "control byte" ? "a control byte" : `a ${what}`} (byte ${hex(c)} at offset ${bytes})`
-        )
+        if (!base64) return new InvalidInput("key", unsafe)
       }
       bytes += 1
       continue
@@ -139,6 +146,12 @@ export const validate = (key: string, options?: ValidateOptions): InvalidInput |
     } else if (c >= 0xdc00 && c <= 0xdfff) {
       return new InvalidInput("key", `contains a lone surrogate U+${c.toString(16).toUpperCase()} at offset ${bytes}`)
     } else bytes += 3
+  }
+  if (unsafe !== undefined && bytes > MAX_BINARY_LENGTH) {
+    return new InvalidInput(
+      "key",
+      `${unsafe}, so it goes base64, which allows at most ${MAX_BINARY_LENGTH} bytes; it has ${bytes} after UTF-8 encoding`
+    )
   }
   if (bytes > MAX_LENGTH) {
     return new InvalidInput(

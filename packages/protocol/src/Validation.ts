@@ -8,7 +8,8 @@
 import * as Command from "./Command.ts"
 import { InvalidInput } from "./Errors.ts"
 import * as Exptime from "./Exptime.ts"
-import { arithmeticModeBytes, decimalLength, setModeBytes } from "./internal/lineCodecs.ts"
+import { decimalLength } from "./internal/lineCodecs.ts"
+import { arithmeticModeBytes, setModeBytes } from "./internal/metaLineCodecs.ts"
 import * as Key from "./Key.ts"
 import * as Meta from "./Meta.ts"
 
@@ -35,6 +36,12 @@ export interface Limits {
   readonly itemSizeMax?: number
   /** Accept non-ASCII text keys (sent as UTF-8). Default `true`. */
   readonly allowUnicodeKeys?: boolean
+  /**
+   * Accept keys with spaces or control bytes of at most 186 UTF-8 bytes (`Key.ValidateOptions.base64`), for a
+   * connection that writes every command in its meta form (`Encoder.appendMeta`), which sends them base64. The
+   * text form cannot carry them: `Encoder.append` throws on such a key rather than write it. Default `false`.
+   */
+  readonly base64Keys?: boolean
 }
 
 /**
@@ -256,10 +263,23 @@ const validateValue = (
 }
 
 const keyOptionsAscii: Key.ValidateOptions = { allowUnicode: false }
+const keyOptionsBase64: Key.ValidateOptions = { base64: true }
+const keyOptionsAsciiBase64: Key.ValidateOptions = { allowUnicode: false, base64: true }
+
+const keyOptionsOf = (limits: Limits | undefined): Key.ValidateOptions | undefined =>
+  limits === undefined
+    ? undefined
+    : limits.base64Keys === true
+      ? limits.allowUnicodeKeys === false
+        ? keyOptionsAsciiBase64
+        : keyOptionsBase64
+      : limits.allowUnicodeKeys === false
+        ? keyOptionsAscii
+        : undefined
 
 const validateTextKey = (key: string, limits: Limits | undefined): InvalidInput | undefined => {
   if (typeof key !== "string") return new InvalidInput("key", "must be a string")
-  return Key.validate(key, limits?.allowUnicodeKeys === false ? keyOptionsAscii : undefined)
+  return Key.validate(key, keyOptionsOf(limits))
 }
 
 const checkLine = (length: number, what: string): InvalidInput | undefined =>
@@ -328,7 +348,9 @@ const validateKeyList = (
   limits: Limits | undefined
 ): InvalidInput | string | undefined => {
   if (!Array.isArray(keys) || keys.length === 0) return new InvalidInput("keys", "is empty (at least one key needed)")
-  if (keys.length >= JOIN_KEYS_AT) {
+  // The meta form writes a line per key, and a key that goes base64 must never reach a joined text line.
+  const join = keys.length >= JOIN_KEYS_AT && limits?.base64Keys !== true
+  if (join) {
     const line = joinPrintable(keys)
     if (line !== undefined) return line
   }
@@ -338,7 +360,7 @@ const validateKeyList = (
       return keys.length === 1 ? error : new InvalidInput("key", `keys[${i}] ${error.reason}`)
     }
   }
-  return keys.length >= JOIN_KEYS_AT ? keys.join(" ") : undefined
+  return join ? keys.join(" ") : undefined
 }
 
 // The copies that carry a joined key line are written out field by field: an object spread here costs as much as

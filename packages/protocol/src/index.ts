@@ -59,6 +59,14 @@ export * as KeyList from "./KeyList.ts"
 export * as Meta from "./Meta.ts"
 
 /**
+ * The meta form of the text commands: how a meta-only connection sends them, and reads their replies back as text
+ * replies.
+ *
+ * @since 0.1.0
+ */
+export * as MetaForm from "./MetaForm.ts"
+
+/**
  * Reply forms, and the expectations that say which one a command produces.
  *
  * @since 0.1.0

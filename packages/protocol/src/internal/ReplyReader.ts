@@ -5,7 +5,6 @@
 import type * as Errors from "../Errors.ts"
 import * as Reply from "../Reply.ts"
 import {
-  asciiKeyAt,
   classify,
   isErrorKind,
   isOpaqueMetaKind,
@@ -31,9 +30,7 @@ import {
   K_VERSION
 } from "./lineKinds.ts"
 import {
-  type AnyErrorReply,
   debugReply,
-  EMPTY_VALUES,
   errorReply,
   NO_LINES,
   NO_STATS,
@@ -43,54 +40,23 @@ import {
   suppressedReply,
   versionReply
 } from "./lineReplies.ts"
+import { MetaFormReader } from "./MetaFormReader.ts"
 import { EMPTY_FLAGS, opaqueMatches, parseMetaFlags } from "./metaReplyFlags.ts"
-import { ReplyStream } from "./ReplyStream.ts"
-import { compareAsciiKey, decodeText, digitsEnd, MAX_U32, nextSpace, parseU64, parseUint } from "./replyBytes.ts"
+import { BLOCK_META, BLOCK_NUMBER, BLOCK_VALUE, type RetrievalExpectation } from "./RetrievalReader.ts"
+import { decodeText, nextSpace, parseU64, parseUint } from "./replyBytes.ts"
 
-type RetrievalExpectation = Extract<Reply.Expectation, { readonly _tag: "Retrieval" }>
+export type { ReplyHandlers } from "./MetaFormReader.ts"
 
-export interface ReplyHandlers {
-  readonly onError: (error: Errors.ProtocolError) => void
-  readonly onQuietError: ((reply: AnyErrorReply) => void) | undefined
-}
-
-export class ReplyReader extends ReplyStream {
-  // The retrieval in progress: values so far (unless streamed), how many, the next requested key to match, the
-  // VALUE being read.
-  private values: Array<Reply.Value> | undefined = undefined
-  private valueCount = 0
-  private keyIndex = 0
-  private valueKey = ""
-  private valueFlags = 0
-  private valueCas: bigint | undefined = undefined
-  // Whether the block being read is a VA reply's, and that reply's flags.
-  private blockIsMeta = false
+export class ReplyReader extends MetaFormReader {
+  // The meta reply whose `VA` block is being read: its flags.
   private metaFlags: Reply.MetaFlags = EMPTY_FLAGS
   // The stats reply in progress.
   private stats: Array<readonly [string, string]> | undefined = undefined
   private statLines: Array<string> | undefined = undefined
 
-  private readonly handlers: ReplyHandlers
-
-  constructor(
-    onReply: (reply: Reply.Reply) => void,
-    handlers: ReplyHandlers,
-    maxValueLength: number,
-    maxLineLength: number
-  ) {
-    super(onReply, maxValueLength, maxLineLength)
-    this.handlers = handlers
-  }
-
-  protected fastLine(chunk: Uint8Array, p: number, length: number): number {
-    if (chunk[p] !== 0x56 /* V */) return -1
-    const head = this.queue[this.head]!
-    return head._tag === "Retrieval" && !head.cas ? this.plainValueLine(head.keys, chunk, p, length) : -1
-  }
-
   protected failed(error: Errors.ProtocolError) {
-    this.values = undefined
-    this.valueCount = 0
+    this.resetRetrieval()
+    this.resetForm()
     this.stats = undefined
     this.statLines = undefined
     this.handlers.onError(error)
@@ -99,8 +65,7 @@ export class ReplyReader extends ReplyStream {
   /** An error line completes the head; anything else is a protocol error. */
   private errorOrFail(kind: number, b: Uint8Array, s: number, e: number, what: string) {
     if (isErrorKind(kind)) {
-      this.values = undefined
-      this.valueCount = 0
+      this.resetRetrieval()
       this.stats = undefined
       this.statLines = undefined
       return this.complete(errorReply(kind, b, s, e))
@@ -160,19 +125,17 @@ export class ReplyReader extends ReplyStream {
           return this.syncLine(kind, b, s, e)
         case "Shutdown":
           return this.errorOrFail(kind, b, s, e, "a shutdown request")
+        case "MetaForm":
+          if (this.formLine(head, kind, b, s, e)) return
+          continue
       }
     }
   }
 
   private retrievalLine(head: RetrievalExpectation, kind: number, b: Uint8Array, s: number, e: number) {
     if (kind === K_VALUE) return this.valueLine(head, b, s, e)
-    this.keyIndex = 0
-    if (kind === K_END) {
-      const values = this.values
-      this.values = undefined
-      this.valueCount = 0
-      return this.complete(values === undefined ? EMPTY_VALUES : { _tag: "Values", values })
-    }
+    if (kind === K_END) return this.complete(this.endRetrieval())
+    this.resetRetrieval()
     return this.errorOrFail(kind, b, s, e, "a retrieval request")
   }
 
@@ -207,116 +170,12 @@ export class ReplyReader extends ReplyStream {
     this.fail("unexpected line before MN", b, s, e)
   }
 
-  /**
-   * The common line of a get reply, `VALUE <next key asked> <flags> <bytes>\r\n`, read in one pass where it
-   * starts (no search for its end first). Returns where the data block starts, or -1 (nothing changed) for any
-   * other line, which then takes the general path and its checks and errors.
-   */
-  private plainValueLine(keys: ReadonlyArray<string>, b: Uint8Array, s: number, end: number): number {
-    const i = this.keyIndex
-    // `VALUE ` (the V is already known), byte by byte: a string compare here cost 15% of a value's decoding.
-    if (
-      i >= keys.length ||
-      this.valueCount >= keys.length ||
-      s + 6 > end ||
-      b[s + 1] !== 0x41 ||
-      b[s + 2] !== 0x4c ||
-      b[s + 3] !== 0x55 ||
-      b[s + 4] !== 0x45 ||
-      b[s + 5] !== 0x20
-    )
-      return -1
-    const keyEnd = asciiKeyAt(b, s + 6, end, keys[i]!)
-    if (keyEnd < 0) return -1
-    const flagsEnd = digitsEnd(b, keyEnd + 1, end)
-    const bytesEnd = digitsEnd(b, flagsEnd + 1, end)
-    if (b[flagsEnd] !== 0x20 || bytesEnd + 1 >= end || b[bytesEnd] !== 0x0d || b[bytesEnd + 1] !== 0x0a) return -1
-    const flags = parseUint(b, keyEnd + 1, flagsEnd, MAX_U32)
-    const bytes = parseUint(b, flagsEnd + 1, bytesEnd, Number.MAX_SAFE_INTEGER)
-    if (flags < 0 || bytes < 0 || bytesEnd - s > this.maxLineLength || bytes > this.maxValueLength) return -1
-    this.startValue(i, keys[i]!, flags, undefined, bytes)
-    return bytesEnd + 2
-  }
-
-  private valueLine(head: RetrievalExpectation, b: Uint8Array, s: number, e: number) {
-    // VALUE <key> <flags> <bytes>[ <cas>]
-    const keyStart = s + 6
-    const keys = head.keys
-    // The common line answers the next key asked for: one pass finds where that key ends, and the walk below
-    // starts (and stops) on it.
-    let i = this.keyIndex
-    let keyEnd = i < keys.length ? asciiKeyAt(b, keyStart, e, keys[i]!) : -1
-    const matched = keyEnd >= 0
-    if (!matched) keyEnd = nextSpace(b, keyStart, e)
-    const flagsEnd = nextSpace(b, keyEnd + 1, e)
-    const bytesEnd = nextSpace(b, flagsEnd + 1, e)
-    if (keyEnd === keyStart || flagsEnd >= e) return this.fail("malformed VALUE line", b, s, e)
-    const flags = parseUint(b, keyEnd + 1, flagsEnd, MAX_U32)
-    const bytes = parseUint(b, flagsEnd + 1, bytesEnd, Number.MAX_SAFE_INTEGER)
-    if (flags < 0 || bytes < 0) return this.fail("malformed VALUE line", b, s, e)
-    let cas: bigint | undefined
-    if (bytesEnd < e) {
-      if (!head.cas) return this.fail("VALUE line has a cas unique but get/gat did not ask for one", b, s, e)
-      cas = parseU64(b, bytesEnd + 1, e)
-      if (cas === undefined) return this.fail("malformed cas unique in VALUE line", b, s, e)
-    } else if (head.cas) {
-      return this.fail("VALUE line lacks the cas unique gets/gats asked for", b, s, e)
-    }
-    if (bytes > this.maxValueLength) return this.fail("VALUE data block longer than maxValueLength", b, s, e)
-    // Each key asked is answered at most once per time it was asked, in whatever order.
-    if (this.valueCount >= keys.length) {
-      return this.fail("more VALUE lines than keys requested", b, s, e)
-    }
-    if (!matched) i = this.requestedIndex(keys, i, b, keyStart, keyEnd)
-    if (i === keys.length) return this.fail("VALUE for a key that was not requested", b, s, e)
-    this.startValue(i, keys[i]!, flags, cas, bytes)
-  }
-
-  /**
-   * Where the key `b[start, end)` is in `keys`, searched from `from` (memcached answers in request order and
-   * skips misses), then from the start: a proxy that merges the replies of several servers (twemproxy) may put
-   * its hits in another order. `keys.length` when it was not requested at all.
-   */
-  private requestedIndex(keys: ReadonlyArray<string>, from: number, b: Uint8Array, start: number, end: number) {
-    const decoded = { text: undefined as string | undefined }
-    for (let i = from; i < keys.length; i++) if (this.sameKey(keys[i]!, b, start, end, decoded)) return i
-    for (let i = 0; i < from && i < keys.length; i++) if (this.sameKey(keys[i]!, b, start, end, decoded)) return i
-    return keys.length
-  }
-
-  /** Whether `b[start, end)` is `key` (decoded once, into `decoded`, when it is not plain ASCII). */
-  private sameKey(key: string, b: Uint8Array, start: number, end: number, decoded: { text: string | undefined }) {
-    const same = compareAsciiKey(b, start, end, key)
-    if (same === 1) return true
-    if (same === -1) {
-      decoded.text ??= decodeText(b, start, end)
-      return decoded.text === key
-    }
-    return false
-  }
-
-  private startValue(index: number, key: string, flags: number, cas: bigint | undefined, bytes: number) {
-    this.keyIndex = index + 1
-    this.valueKey = key
-    this.valueFlags = flags
-    this.valueCas = cas
-    this.blockIsMeta = false
-    this.startData(bytes)
-  }
-
   protected block(value: Uint8Array) {
-    if (this.blockIsMeta) {
-      const flags = this.metaFlags
-      this.metaFlags = EMPTY_FLAGS
-      return this.complete({ _tag: "Meta", code: "VA", flags, value })
-    }
-    const item: Reply.Value = { key: this.valueKey, flags: this.valueFlags, value, cas: this.valueCas }
-    this.valueCount++
-    // A streamed retrieval hands each value over at once (the head is the retrieval this value belongs to).
-    const onValue = (this.queue[this.head] as RetrievalExpectation).onValue
-    if (onValue !== undefined) onValue(item)
-    else if (this.values === undefined) this.values = [item]
-    else this.values.push(item)
+    if (this.blockMode === BLOCK_VALUE) return this.valueBlock(value)
+    if (this.blockMode === BLOCK_NUMBER) return this.numberBlock(value)
+    const flags = this.metaFlags
+    this.metaFlags = EMPTY_FLAGS
+    this.complete({ _tag: "Meta", code: "VA", flags, value })
   }
 
   /** A meta reply line (`HD`, `VA <n>`, `EN`, `NF`, `NS`, `EX`, `MN`) that belongs to the head. */
@@ -338,7 +197,7 @@ export class ReplyReader extends ReplyStream {
     }
     if (kind === K_VA) {
       this.metaFlags = flags
-      this.blockIsMeta = true
+      this.blockMode = BLOCK_META
       return this.startData(size)
     }
     const plain = plainMeta(kind)

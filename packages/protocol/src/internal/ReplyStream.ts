@@ -38,6 +38,23 @@ const plainBytes = (chunk: Uint8Array): Uint8Array =>
     ? chunk
     : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
 
+/**
+ * A request sent in its meta form (see `MetaFormReader`): what its text form would expect (`undefined` for a
+ * quiet one, whose answer is read and dropped), and its first opaque. Its own tag keeps it off the text paths.
+ */
+export class MetaFormExpectation {
+  readonly _tag = "MetaForm"
+  readonly of: Reply.Expectation | undefined
+  readonly opaque: number
+  constructor(of: Reply.Expectation | undefined, opaque: number) {
+    this.of = of
+    this.opaque = opaque
+  }
+}
+
+/** What the reader waits for: a request's expectation, or the expectation of a request sent in its meta form. */
+export type Expected = Reply.Expectation | MetaFormExpectation
+
 const cut = (text: string): string => (text.length > 200 ? text.slice(0, 200) : text)
 
 export abstract class ReplyStream {
@@ -45,7 +62,7 @@ export abstract class ReplyStream {
   protected readonly maxLineLength: number
   private readonly onReply: (reply: Reply.Reply) => void
   // Pending expectations: `queue[head..]`, compacted when the consumed prefix grows large.
-  protected queue: Array<Reply.Expectation | undefined> = []
+  protected queue: Array<Expected | undefined> = []
   protected head = 0
   failure: Errors.ProtocolError | undefined = undefined
   private feeding = false
@@ -85,6 +102,11 @@ export abstract class ReplyStream {
 
   expect(expectation: Reply.Expectation): void {
     this.queue.push(expectation)
+  }
+
+  /** A request sent in its meta form with `opaque`; `undefined` for a quiet one, whose answer is dropped. */
+  expectMeta(expectation: Reply.Expectation | undefined, opaque: number): void {
+    this.queue.push(new MetaFormExpectation(expectation, opaque))
   }
 
   get pending(): number {
@@ -156,6 +178,11 @@ export abstract class ReplyStream {
   protected complete(reply: Reply.Reply) {
     this.shift()
     this.onReply(reply)
+  }
+
+  /** The quiet request at the head is done; nobody waits for its answer. */
+  protected drop() {
+    this.shift()
   }
 
   /** The next `length` bytes, then `\r\n`, are a data block. */

@@ -9,7 +9,6 @@
  */
 import type * as Command from "../Command.ts"
 import * as Key from "../Key.ts"
-import type * as Meta from "../Meta.ts"
 import type { Validated } from "../Validation.ts"
 
 const SP = 0x20
@@ -33,18 +32,64 @@ const writeAscii = (buf: Uint8Array, pos: number, s: string): number => {
   return pos + s.length
 }
 
-/** ASCII keys (the common case) go through a char loop; the first non-ASCII char hands the rest to encodeInto. */
+/** Whether a key holds a byte the text protocol cannot carry (a space, a control byte, DEL). */
+const hasUnsafeByte = (key: string): boolean => {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c <= 0x20 || c === 0x7f) return true
+  }
+  return false
+}
+
+/**
+ * A text key: ASCII keys (the common case) go through a char loop; the first non-ASCII char hands the rest to
+ * encodeInto. A key with a byte the text protocol cannot carry was validated for the meta form only
+ * (`Limits.base64Keys`): writing it would split the command line, so this throws instead.
+ */
 const writeKey = (buf: Uint8Array, pos: number, key: string): number => {
   const length = key.length
   for (let i = 0; i < length; i++) {
     const c = key.charCodeAt(i)
-    if (c >= 0x80) {
-      const rest = i === 0 ? key : key.slice(i)
-      return pos + i + utf8.encodeInto(rest, buf.subarray(pos + i)).written
-    }
+    // Outside `!`..`~`, in one unsigned compare.
+    if ((c - 0x21) >>> 0 >= 0x5e) return writeKeyRest(buf, pos, key, i)
     buf[pos + i] = c
   }
   return pos + length
+}
+
+const writeKeyRest = (buf: Uint8Array, pos: number, key: string, i: number): number => {
+  if (hasUnsafeByte(key)) {
+    throw new Error("a key with a space or control byte can only be written in the meta form (Encoder.appendMeta)")
+  }
+  const rest = i === 0 ? key : key.slice(i)
+  return pos + i + utf8.encodeInto(rest, buf.subarray(pos + i)).written
+}
+
+/** Whether the last {@link writeMetaKey} wrote the key base64 (so the command needs its `b` flag). */
+let metaKeyIsBase64 = false
+
+/**
+ * A meta command's key: a binary key base64; a text key as it is, unless it holds a byte the text protocol cannot
+ * carry, when its UTF-8 goes base64 (the same item: the server decodes it). {@link metaKeyIsBase64} says which.
+ */
+const writeMetaKey = (buf: Uint8Array, pos: number, key: string | Uint8Array): number => {
+  if (typeof key !== "string") {
+    metaKeyIsBase64 = true
+    return Key.writeBase64(key, buf, pos)
+  }
+  const length = key.length
+  for (let i = 0; i < length; i++) {
+    const c = key.charCodeAt(i)
+    if ((c - 0x21) >>> 0 >= 0x5e) return writeUnusualMetaKey(buf, pos, key)
+    buf[pos + i] = c
+  }
+  metaKeyIsBase64 = false
+  return pos + length
+}
+
+const writeUnusualMetaKey = (buf: Uint8Array, pos: number, key: string): number => {
+  metaKeyIsBase64 = hasUnsafeByte(key)
+  return metaKeyIsBase64 ? Key.writeBase64(utf8.encode(key), buf, pos) : writeUtf8(buf, pos, key)
 }
 
 /** A string of any characters, as UTF-8, in one native call (a joined key line). */
@@ -74,6 +119,19 @@ const writeInt = (buf: Uint8Array, pos: number, n: number): number => {
 
 const writeBigint = (buf: Uint8Array, pos: number, n: bigint): number => writeAscii(buf, pos, n.toString())
 
+/** ` <flag letter>`, of a meta command. */
+const writeFlag = (buf: Uint8Array, pos: number, flag: number): number => {
+  buf[pos] = SP
+  buf[pos + 1] = flag
+  return pos + 2
+}
+
+const writeIntFlag = (buf: Uint8Array, pos: number, flag: number, n: number): number =>
+  writeInt(buf, writeFlag(buf, pos, flag), n)
+
+const writeBigintFlag = (buf: Uint8Array, pos: number, flag: number, n: bigint): number =>
+  writeBigint(buf, writeFlag(buf, pos, flag), n)
+
 /**
  * How one kind of command is written: an upper bound of its line's byte length (UTF-16 unit x3 covers UTF-8; 24
  * bytes per number is more than any valid number needs), so the encoder reserves room once and then writes without
@@ -88,6 +146,12 @@ export interface LineCodec<C> {
   readonly write: (buf: Uint8Array, pos: number, command: C) => number
 }
 
+/** How the meta form of a text command is written: as a {@link LineCodec}, with the first opaque it carries. */
+export interface FormCodec<C> {
+  readonly bound: (command: C) => number
+  readonly write: (buf: Uint8Array, pos: number, command: C, opaque: number) => number
+}
+
 /** `base` plus a space and up to 3 bytes per UTF-16 unit for each word of a list (keys, stats arguments). */
 const wordsBound = (base: number, words: ReadonlyArray<string>): number => {
   let n = base
@@ -95,9 +159,12 @@ const wordsBound = (base: number, words: ReadonlyArray<string>): number => {
   return n
 }
 
-/** Room for a key: base64 of a binary key (with its ` b`), or 3 bytes per UTF-16 unit of a text key. */
+/**
+ * Room for a key and its ` b`: base64 of a binary key, or 4 bytes per UTF-16 unit of a text key (3 of UTF-8, and a
+ * third more should it go base64).
+ */
 const keyBound = (key: string | Uint8Array): number =>
-  key instanceof Uint8Array ? Key.base64Length(key.byteLength) + 2 : key.length * 3
+  typeof key !== "string" ? Key.base64Length(key.byteLength) + 2 : key.length * 4 + 6
 
 /** A one-key command: the key and a few numbers and words. */
 const keyedBound = (command: { readonly key: string | Uint8Array }): number => 128 + keyBound(command.key)
@@ -259,137 +326,22 @@ export const textLineCodecs: {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// meta commands
-// ---------------------------------------------------------------------------------------------------------------
-
-/** The letter of each `ms` mode (`M<letter>`); validation accepts exactly these. */
-export const setModeBytes: Record<Meta.SetMode, number> = {
-  set: 0x53,
-  add: 0x45,
-  append: 0x41,
-  prepend: 0x50,
-  replace: 0x52
-}
-
-/** The letter of each `ma` mode (`M<letter>`); validation accepts exactly these. */
-export const arithmeticModeBytes: Record<Meta.ArithmeticMode, number> = { incr: 0x49, decr: 0x44 }
-
-const writeMetaKey = (buf: Uint8Array, pos: number, key: string | Uint8Array): number =>
-  key instanceof Uint8Array ? Key.writeBase64(key, buf, pos) : writeKey(buf, pos, key)
-
-const writeFlag = (buf: Uint8Array, pos: number, flag: number): number => {
-  buf[pos] = SP
-  buf[pos + 1] = flag
-  return pos + 2
-}
-
-const writeIntFlag = (buf: Uint8Array, pos: number, flag: number, n: number): number =>
-  writeInt(buf, writeFlag(buf, pos, flag), n)
-
-const writeBigintFlag = (buf: Uint8Array, pos: number, flag: number, n: bigint): number =>
-  writeBigint(buf, writeFlag(buf, pos, flag), n)
-
-const writeOpaque = (buf: Uint8Array, pos: number, opaque: string | undefined): number =>
-  opaque === undefined ? pos : writeAscii(buf, writeFlag(buf, pos, 0x4f), opaque)
-
-const metaBound = (command: { readonly key: string | Uint8Array; readonly opaque?: string | undefined }): number =>
-  256 + keyBound(command.key) + (command.opaque === undefined ? 0 : command.opaque.length * 3)
-
-/** The line codec of each meta kind. */
-export const metaLineCodecs: {
-  readonly [T in Meta.MetaCommand["_tag"]]: LineCodec<Validated<Extract<Meta.MetaCommand, { readonly _tag: T }>>>
-} = {
-  MetaNoop: fixedLine("mn"),
-  MetaDebug: {
-    bound: keyedBound,
-    write: (buf, pos, command) => {
-      const p = writeMetaKey(buf, writeAscii(buf, pos, "me "), command.key)
-      return command.key instanceof Uint8Array ? writeFlag(buf, p, 0x62) : p
-    }
-  },
-  MetaGet: {
-    bound: metaBound,
-    write: (buf, pos, command) => {
-      let p = writeMetaKey(buf, writeAscii(buf, pos, "mg "), command.key)
-      // b v s f t c k h l O q u T N R
-      if (command.key instanceof Uint8Array) p = writeFlag(buf, p, 0x62)
-      if (command.value === true) p = writeFlag(buf, p, 0x76)
-      if (command.size === true) p = writeFlag(buf, p, 0x73)
-      if (command.clientFlags === true) p = writeFlag(buf, p, 0x66)
-      if (command.ttl === true) p = writeFlag(buf, p, 0x74)
-      if (command.cas === true) p = writeFlag(buf, p, 0x63)
-      if (command.returnKey === true) p = writeFlag(buf, p, 0x6b)
-      if (command.hit === true) p = writeFlag(buf, p, 0x68)
-      if (command.lastAccess === true) p = writeFlag(buf, p, 0x6c)
-      p = writeOpaque(buf, p, command.opaque)
-      if (command.quiet === true) p = writeFlag(buf, p, 0x71)
-      if (command.noBump === true) p = writeFlag(buf, p, 0x75)
-      if (command.touch !== undefined) p = writeIntFlag(buf, p, 0x54, command.touch)
-      if (command.vivify !== undefined) p = writeIntFlag(buf, p, 0x4e, command.vivify)
-      if (command.recache !== undefined) p = writeIntFlag(buf, p, 0x52, command.recache)
-      return p
-    }
-  },
-  MetaSet: {
-    bound: metaBound,
-    write: (buf, pos, command) => {
-      let p = writeMetaKey(buf, writeAscii(buf, pos, "ms "), command.key)
-      buf[p++] = SP
-      p = writeInt(buf, p, command.value.byteLength)
-      // b c C F I k O q T M
-      if (command.key instanceof Uint8Array) p = writeFlag(buf, p, 0x62)
-      if (command.returnCas === true) p = writeFlag(buf, p, 0x63)
-      if (command.compareCas !== undefined) p = writeBigintFlag(buf, p, 0x43, command.compareCas)
-      if (command.clientFlags !== undefined) p = writeIntFlag(buf, p, 0x46, command.clientFlags)
-      if (command.invalidate === true) p = writeFlag(buf, p, 0x49)
-      if (command.returnKey === true) p = writeFlag(buf, p, 0x6b)
-      p = writeOpaque(buf, p, command.opaque)
-      if (command.quiet === true) p = writeFlag(buf, p, 0x71)
-      if (command.ttl !== undefined) p = writeIntFlag(buf, p, 0x54, command.ttl)
-      if (command.mode !== undefined) {
-        p = writeFlag(buf, p, 0x4d)
-        buf[p++] = setModeBytes[command.mode]
-      }
-      return p
-    }
-  },
-  MetaDelete: {
-    bound: metaBound,
-    write: (buf, pos, command) => {
-      let p = writeMetaKey(buf, writeAscii(buf, pos, "md "), command.key)
-      // b C I T k O q
-      if (command.key instanceof Uint8Array) p = writeFlag(buf, p, 0x62)
-      if (command.compareCas !== undefined) p = writeBigintFlag(buf, p, 0x43, command.compareCas)
-      if (command.invalidate === true) p = writeFlag(buf, p, 0x49)
-      if (command.ttl !== undefined) p = writeIntFlag(buf, p, 0x54, command.ttl)
-      if (command.returnKey === true) p = writeFlag(buf, p, 0x6b)
-      p = writeOpaque(buf, p, command.opaque)
-      if (command.quiet === true) p = writeFlag(buf, p, 0x71)
-      return p
-    }
-  },
-  MetaArithmetic: {
-    bound: metaBound,
-    write: (buf, pos, command) => {
-      let p = writeMetaKey(buf, writeAscii(buf, pos, "ma "), command.key)
-      // b C N J D T M q t c v k O
-      if (command.key instanceof Uint8Array) p = writeFlag(buf, p, 0x62)
-      if (command.compareCas !== undefined) p = writeBigintFlag(buf, p, 0x43, command.compareCas)
-      if (command.vivify !== undefined) p = writeIntFlag(buf, p, 0x4e, command.vivify)
-      if (command.initial !== undefined) p = writeBigintFlag(buf, p, 0x4a, command.initial)
-      if (command.delta !== undefined) p = writeBigintFlag(buf, p, 0x44, command.delta)
-      if (command.ttl !== undefined) p = writeIntFlag(buf, p, 0x54, command.ttl)
-      if (command.mode !== undefined) {
-        p = writeFlag(buf, p, 0x4d)
-        buf[p++] = arithmeticModeBytes[command.mode]
-      }
-      if (command.quiet === true) p = writeFlag(buf, p, 0x71)
-      if (command.returnTtl === true) p = writeFlag(buf, p, 0x74)
-      if (command.returnCas === true) p = writeFlag(buf, p, 0x63)
-      if (command.returnValue === true) p = writeFlag(buf, p, 0x76)
-      if (command.returnKey === true) p = writeFlag(buf, p, 0x6b)
-      return writeOpaque(buf, p, command.opaque)
-    }
-  }
-}
+/**
+ * The writers, for the meta commands' codecs (`metaLineCodecs.ts`, `metaFormCodecs.ts`), which take them into
+ * module-local constants. Not the functions themselves exported: an exported binding is read through a module cell
+ * on every call, here too, which slowed the text codecs by several percent.
+ */
+export const writers = {
+  SP,
+  writeAscii,
+  writeMetaKey,
+  /** Whether the last `writeMetaKey` wrote the key base64 (so the command needs its `b` flag). */
+  metaKeyIsBase64: (): boolean => metaKeyIsBase64,
+  writeInt,
+  writeFlag,
+  writeIntFlag,
+  writeBigintFlag,
+  keyBound,
+  keyedBound,
+  fixedLine
+} as const

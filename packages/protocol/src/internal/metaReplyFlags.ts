@@ -33,6 +33,28 @@ export const opaqueMatches = (buf: Uint8Array, from: number, end: number, expect
 }
 
 /**
+ * The opaque of a meta-form reply (`O<digits>`) in `buf[from, end)` as a number: -1 when there is no `O` token,
+ * -2 when it is not a number of at most 10 digits.
+ */
+export const opaqueNumber = (buf: Uint8Array, from: number, end: number): number => {
+  let i = from
+  while (i < end) {
+    if (buf[i] === 0x20) {
+      i++
+      continue
+    }
+    let tokenEnd = i
+    while (tokenEnd < end && buf[tokenEnd] !== 0x20) tokenEnd++
+    if (buf[i] === 0x4f /* O */) {
+      const value = tokenEnd - i <= 11 ? parseUint(buf, i + 1, tokenEnd, Number.MAX_SAFE_INTEGER) : -1
+      return value < 0 ? -2 : value
+    }
+    i = tokenEnd
+  }
+  return -1
+}
+
+/**
  * The flags in `buf[from, end)`, or a reason string when a known flag carries a malformed value. Unknown flag
  * letters are skipped: servers newer than 1.6.18 return more, and they do not change how the stream is framed.
  * `knownOpaque`, when the `O` token equals it, is reused instead of decoding a new string.
