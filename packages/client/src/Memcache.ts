@@ -626,6 +626,23 @@ export interface SurfaceOptions {
    * A line must hold one key: values under 300 act as 300.
    */
   readonly maxGetLineBytes?: number | undefined
+  /**
+   * How commands go on the wire. Default `"text"`: the text protocol, which every memcached and proxy speaks.
+   * `"meta"` (memcached 1.6 and later, spoken directly): every keyed command goes in its meta form (set as `ms`,
+   * get as a run of quiet `mg` closed by `mn`, delete as `md`, incr/decr as `ma`, touch as `mg` with `T`; see
+   * the protocol's `MetaForm`), with the same results:
+   * - every request carries an opaque that is checked on its reply: a reply with another one is a protocol error,
+   *   which retires the connection;
+   * - noreply writes go quiet (`q`), in runs closed by `mn`, and a failure the server reports for one still goes
+   *   to the noreply failure log and metric;
+   * - keys with a space or a control byte are accepted, up to 186 bytes of UTF-8 with the key prefix, and sent
+   *   base64 (`b`): the server stores them under those bytes.
+   *
+   * Commands without a meta form (stats, version, flushAll, verbosity, cacheMemlimit, quit, and ASCII
+   * authentication) go as text on the same connection. Refused with `proxy: "twemproxy"`, which forwards no meta
+   * command. The in-memory layer takes it for its key rules alone.
+   */
+  readonly protocol?: "text" | "meta" | undefined
 }
 
 /** The defaults of {@link SurfaceOptions}, in milliseconds where a duration. @since 0.1.0 @category constants */
@@ -640,5 +657,6 @@ export const defaults = {
   spans: true,
   metrics: false,
   batching: true,
-  maxGetLineBytes: Validation.MAX_GET_LINE_LENGTH
+  maxGetLineBytes: Validation.MAX_GET_LINE_LENGTH,
+  protocol: "text"
 } as const

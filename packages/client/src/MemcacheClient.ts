@@ -226,6 +226,7 @@ export const layerConfig = (
  * | `MEMCACHE_TLS` | `tls` (`true` for the system's CAs) |
  * | `MEMCACHE_USERNAME`, `MEMCACHE_PASSWORD` | ASCII authentication |
  * | `MEMCACHE_CONNECTIONS` | `connections` per server |
+ * | `MEMCACHE_PROTOCOL` | `protocol` (`text` or `meta`) |
  *
  * No variable sets `proxy`: pass it in the options of {@link layerEnv} or {@link layer}.
  *

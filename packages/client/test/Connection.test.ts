@@ -28,6 +28,7 @@ const openConnection = (address: string, overrides: Partial<Connection.Connectio
       keepAlive: true,
       tls: undefined,
       answerNoreply: false,
+      meta: false,
       maxInFlight: 1024,
       maxValueLength: 2 * 1048576,
       stallMillis: 2000,
@@ -147,6 +148,7 @@ describe("Connection", () => {
       const connection = new Connection.Connection(socket as unknown as net.Socket, {
         address: Address.parse("127.0.0.1:1") as Address.ServerAddress,
         answerNoreply: false,
+        meta: false,
         connectTimeoutMillis: 1000,
         noDelay: true,
         keepAlive: true,

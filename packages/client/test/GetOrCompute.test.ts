@@ -11,17 +11,21 @@ import { getOrComputeSuite } from "./getOrCompute/suite.ts"
 
 describe("getOrCompute: memcached 1.6.18", () => {
   const server = useMemcached()
-  getOrComputeSuite({
-    name: "memcached",
-    test: (name, body) =>
-      it.live(name, () =>
-        body({
-          client: (options) => Effect.orDie(MemcacheClient.make({ ...options, server: server().address })),
-          smallClient: () => Effect.die("not used"),
-          passTime: (seconds) => Effect.sleep(seconds * 1000)
-        })
-      )
-  })
+  // Its meta commands go the same way in both protocols; in meta the fallback reads and writes do too.
+  for (const protocol of ["text", "meta"] as const) {
+    getOrComputeSuite({
+      name: `memcached-${protocol}`,
+      test: (name, body) =>
+        it.live(`${name} (${protocol} protocol)`, () =>
+          body({
+            client: (options) => Effect.orDie(MemcacheClient.make({ protocol, ...options, server: server().address })),
+            smallClient: () => Effect.die("not used"),
+            passTime: (seconds) => Effect.sleep(seconds * 1000),
+            protocol
+          })
+        )
+    })
+  }
 
   it.live("a cache outage never fails the call: compute runs, and the outcome says Unavailable", () =>
     Effect.gen(function* () {
@@ -46,7 +50,8 @@ describe("getOrCompute: MemcacheMemory on the TestClock", () => {
           yield* body({
             client: (options) => MemcacheMemory.make({ ...options, server }),
             smallClient: () => Effect.die("not used"),
-            passTime: (seconds) => TestClock.adjust(seconds * 1000)
+            passTime: (seconds) => TestClock.adjust(seconds * 1000),
+            protocol: "text"
           })
         })
       )

@@ -670,6 +670,8 @@ describe("options", () => {
         yield* m.set("k", "v")
         expect(yield* m.add("k", "w", { noreply: false })).toBe(false)
         expect(yield* rawGet(server(), "env:k")).toBe("VALUE env:k 16 1\r\nv\r\nEND\r\n")
+        // MEMCACHE_PROTOCOL=meta: the set went in its meta form (acknowledged: MEMCACHE_NOREPLY=false).
+        expect(proxy.clientData().toString("latin1")).toMatch(/^ms env:k 1 F16 O\d+\r\n/)
         proxy.setMode({ _tag: "Blackhole" })
         const error = yield* Effect.flip(m.get("k"))
         expect(error).toMatchObject({ _tag: "MemcacheTimeoutError", phase: "operation", millis: 300 })
@@ -683,7 +685,8 @@ describe("options", () => {
                 MEMCACHE_KEY_PREFIX: "env:",
                 MEMCACHE_NOREPLY: "false",
                 MEMCACHE_TIMEOUT: "300 millis",
-                MEMCACHE_CONNECTIONS: "2"
+                MEMCACHE_CONNECTIONS: "2",
+                MEMCACHE_PROTOCOL: "meta"
               })
             )
           )
@@ -718,6 +721,12 @@ describe("options", () => {
         )
       )
       expect(bad._tag).toBe("ConfigError")
+      const unknownProtocol = yield* Effect.flip(
+        Memcache.Memcache.use((m) => m.version()).pipe(
+          Effect.provide(MemcacheClient.layerEnv().pipe(Layer.provide(env({ MEMCACHE_PROTOCOL: "binary" }))))
+        )
+      )
+      expect(unknownProtocol._tag).toBe("ConfigError")
     })
   )
 })

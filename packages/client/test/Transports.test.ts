@@ -79,20 +79,24 @@ describe("ASCII authentication", () => {
   const credentials = { username: "alice", password: "s3cret-pass" }
   const server = useMemcached({ auth: credentials })
 
-  it.live("with the right credentials: every command works", () =>
-    Effect.gen(function* () {
-      const m = yield* Memcache.Memcache
-      yield* exercise(m)
-    }).pipe(
-      Effect.provide(
-        MemcacheClient.layer({
-          server: server().address,
-          username: credentials.username,
-          password: Redacted.make(credentials.password)
-        })
+  // Authentication is a text `set` in either protocol; in meta, the connection speaks meta once it is accepted.
+  for (const protocol of ["text", "meta"] as const) {
+    it.live(`with the right credentials: every command works (${protocol} protocol)`, () =>
+      Effect.gen(function* () {
+        const m = yield* Memcache.Memcache
+        yield* exercise(m)
+      }).pipe(
+        Effect.provide(
+          MemcacheClient.layer({
+            server: server().address,
+            username: credentials.username,
+            password: Redacted.make(credentials.password),
+            protocol
+          })
+        )
       )
     )
-  )
+  }
 
   it.live("a wrong password: MemcacheConnectionError reason auth, and the password is not in the error", () =>
     Effect.gen(function* () {

@@ -137,7 +137,10 @@ const authenticate = (
       MemcacheUnexpectedCloseError: () => Effect.fail(failed("the server closed the connection during authentication"))
     }),
     Effect.flatMap((reply) => {
-      if (reply !== undefined && reply._tag === "Stored") return Effect.succeed(connection)
+      if (reply !== undefined && reply._tag === "Stored") {
+        connection.authenticated()
+        return Effect.succeed(connection)
+      }
       connection.retire(failed("authentication failed"))
       return Effect.fail(
         failed(

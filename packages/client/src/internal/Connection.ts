@@ -16,6 +16,7 @@ import type * as Tls from "node:tls"
 import * as Decoder from "@effect-memcache/protocol/Decoder"
 import { Encoder } from "@effect-memcache/protocol/Encoder"
 import type * as Errors from "@effect-memcache/protocol/Errors"
+import * as MetaForm from "@effect-memcache/protocol/MetaForm"
 import * as Reply from "@effect-memcache/protocol/Reply"
 import * as Validation from "@effect-memcache/protocol/Validation"
 import * as Exit from "effect/Exit"
@@ -57,6 +58,12 @@ export interface ConnectionOptions {
    * completes once the command is written, its reply is read and dropped, an error reply reported as above.
    */
   readonly answerNoreply: boolean
+  /**
+   * Write each command that has one in its meta form (`Encoder.appendMeta`), with an opaque per request that the
+   * decoder checks; noreply commands go quiet, in the runs `mn` closes. Authentication still goes as text: the
+   * connection switches once it is done (`authenticated`).
+   */
+  readonly meta: boolean
 }
 
 /** The decoder hands out shared objects for the replies without data (STORED, DELETED, ...): so can we. */
@@ -100,6 +107,10 @@ export class Connection {
   private quietErrors: Array<Reply.Reply> | undefined = undefined
   /** When the connection last made progress: reply bytes arrived, or replies became due on an idle connection. */
   private progressAt = 0
+  /** Whether commands go in their meta form now (see `ConnectionOptions.meta`). */
+  private meta: boolean
+  /** The next opaque of a meta form. */
+  private opaque = 0
   /** Called once when the connection retires, so its owner can stop handing it requests. */
   onRetire: ((error: TransportError) => void) | undefined
 
@@ -109,6 +120,7 @@ export class Connection {
   constructor(socket: Net.Socket, options: ConnectionOptions) {
     this.socket = socket
     this.options = options
+    this.meta = options.meta && options.auth === undefined
     this.decoder = new Decoder.Decoder({
       onReply: (reply) => this.onReply(reply),
       onError: (error) => this.onProtocolError(error),
@@ -224,7 +236,7 @@ export class Connection {
         const opens = !quiet && !isQuit
         if (opens && this.pending.size >= max) break
         this.queued.shift()
-        this.encoder.append(request.command)
+        this.write(request.command, undefined)
         request.state = State.Written
         if (opens) quiet = true
         if (noreplies === undefined) noreplies = [request]
@@ -236,9 +248,8 @@ export class Connection {
         }
         if (this.pending.size >= max) break
         this.queued.shift()
-        this.encoder.append(request.command)
+        this.write(request.command, request.expectation)
         request.state = State.Written
-        this.decoder.expect(request.expectation)
         this.pending.push(request)
       }
     }
@@ -260,6 +271,30 @@ export class Connection {
     if (noreplies !== undefined) {
       for (const request of noreplies) request.settle(WRITTEN)
     }
+  }
+
+  /**
+   * Encodes a command and queues what the decoder must expect of it: its meta form with the next opaques, in meta
+   * mode, when it has one; else the command as it is. A noreply command (no expectation) is quiet in its meta form,
+   * so the decoder still reads (and drops) what the server may answer it.
+   */
+  private write(command: Validation.Validated, expectation: Reply.Expectation | undefined): void {
+    const opaques = this.meta ? MetaForm.opaques(command) : 0
+    if (opaques === 0) {
+      this.encoder.append(command)
+      if (expectation !== undefined) this.decoder.expect(expectation)
+      return
+    }
+    if (this.opaque + opaques > MetaForm.MAX_OPAQUE) this.opaque = 0
+    const opaque = this.opaque
+    this.opaque += opaques
+    this.encoder.appendMeta(command, opaque)
+    this.decoder.expectMeta(expectation, opaque)
+  }
+
+  /** Authentication is done: from now on, commands go in their meta form if the layer asked for it. */
+  authenticated(): void {
+    this.meta = this.options.meta
   }
 
   /**

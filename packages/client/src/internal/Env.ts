@@ -22,7 +22,8 @@ export const settings: Config.Config<{
   tls: Config.option(Config.Boolean("MEMCACHE_TLS")),
   username: Config.option(Config.String("MEMCACHE_USERNAME")),
   password: Config.option(Config.Redacted("MEMCACHE_PASSWORD")),
-  connections: Config.option(Config.Int("MEMCACHE_CONNECTIONS"))
+  connections: Config.option(Config.Int("MEMCACHE_CONNECTIONS")),
+  protocol: Config.option(Config.Literals(["text", "meta"], "MEMCACHE_PROTOCOL"))
 }).pipe(
   Config.map((c) => ({
     servers: Option.isSome(c.servers)
@@ -40,7 +41,8 @@ export const settings: Config.Config<{
       ...(Option.isSome(c.tls) ? { tls: c.tls.value } : {}),
       ...(Option.isSome(c.username) ? { username: c.username.value } : {}),
       ...(Option.isSome(c.password) ? { password: c.password.value } : {}),
-      ...(Option.isSome(c.connections) ? { connections: c.connections.value } : {})
+      ...(Option.isSome(c.connections) ? { connections: c.connections.value } : {}),
+      ...(Option.isSome(c.protocol) ? { protocol: c.protocol.value } : {})
     }
   }))
 )

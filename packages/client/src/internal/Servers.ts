@@ -59,7 +59,7 @@ const tlsOf = (
  */
 export const make = Effect.fnUntraced(function* (
   server: string,
-  options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax" | "timeout">,
+  options: ConnectionOptions & Pick<Memcache.SurfaceOptions, "itemSizeMax" | "timeout" | "protocol">,
   background: Background,
   proxy: ProxyRules.Rules = ProxyRules.direct
 ) {
@@ -67,6 +67,10 @@ export const make = Effect.fnUntraced(function* (
   if (typeof address === "string") return yield* refuse("server", address)
   if ((options.username === undefined) !== (options.password === undefined)) {
     return yield* refuse("username", "username and password go together")
+  }
+  const meta = (options.protocol ?? Memcache.defaults.protocol) === "meta"
+  if (meta && proxy.name !== undefined) {
+    return yield* refuse("protocol", `${proxy.name} forwards no meta command: leave protocol at "text"`)
   }
   const tls = tlsOf(options.tls, address)
   if (tls instanceof MemcacheIllegalInputError) return yield* tls
@@ -85,6 +89,7 @@ export const make = Effect.fnUntraced(function* (
       // A connection that gets no reply bytes for the layer's timeout while replies are due is retired.
       stallMillis: options.timeout === undefined ? Memcache.defaults.timeoutMillis : toMillis(options.timeout),
       answerNoreply: proxy.answerNoreply,
+      meta,
       auth:
         options.username === undefined || options.password === undefined
           ? undefined

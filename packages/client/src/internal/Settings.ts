@@ -64,7 +64,12 @@ export const make = (
 ): Settings => {
   const allowUnicodeKeys = options.allowUnicodeKeys ?? defaults.allowUnicodeKeys
   const ignoreErrors = options.ignoreErrors ?? defaults.ignoreErrors
-  const limits: Validation.Limits = { itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax, allowUnicodeKeys }
+  const base64Keys = (options.protocol ?? defaults.protocol) === "meta"
+  const limits: Validation.Limits = {
+    itemSizeMax: options.itemSizeMax ?? defaults.itemSizeMax,
+    allowUnicodeKeys,
+    base64Keys
+  }
   const maxGetLineBytes = Math.max(MIN_GET_LINE_BYTES, options.maxGetLineBytes ?? defaults.maxGetLineBytes)
   const instrument = new Instrument({
     spans: options.spans ?? defaults.spans,
@@ -81,7 +86,7 @@ export const make = (
     defaultNoreply: options.defaultNoreply ?? defaults.defaultNoreply,
     ignoreErrors,
     limits,
-    keyRules: { allowUnicode: allowUnicodeKeys },
+    keyRules: { allowUnicode: allowUnicodeKeys, base64: base64Keys },
     timeoutMillis: options.timeout === undefined ? defaults.timeoutMillis : toMillis(options.timeout),
     batching: options.batching ?? defaults.batching,
     maxGetLineBytes,

@@ -21,7 +21,15 @@ export interface TestContext {
   readonly smallClient: (options?: Memcache.SurfaceOptions) => Effect.Effect<Client, never, Scope.Scope>
   /** Lets `seconds` pass on the server's clock: real sleeping for memcached, `TestClock.adjust` for the fake. */
   readonly passTime: (seconds: number) => Effect.Effect<void>
+  /**
+   * The protocol the clients speak (the in-memory layer: `"text"`). Where memcached itself answers a command's
+   * meta form differently (its stats counters, a value refused as too large), the tests say what each gives.
+   */
+  readonly protocol: "text" | "meta"
 }
+
+/** A key refused in either protocol: it holds a space (text), and is over 186 bytes (meta's base64 keys). */
+export const refusedKey = `bad key ${"x".repeat(200)}`
 
 /** A server implementation the suite runs against. */
 export interface Subject {

@@ -4,7 +4,7 @@
 import { expect } from "@effect/vitest"
 import { Serializer } from "@effect-memcache/client"
 import { Clock, Effect, Option } from "effect"
-import { filler, item, type RawItem, raw, type Subject, text } from "./Subject.ts"
+import { filler, item, type RawItem, raw, refusedKey, type Subject, text } from "./Subject.ts"
 
 const U64_MAX = 18446744073709551615n
 const NON_NUMERIC = "cannot increment or decrement non-numeric value"
@@ -63,10 +63,13 @@ export const commands = (subject: Subject) => {
       yield* m.delete("stats:nope")
       const after = yield* snapshot
       const delta = Object.fromEntries(statNames.map((n) => [n, Number(after[n]) - Number(before[n])]))
+      // The meta form of gat and touch is an `mg` with `T`, which memcached counts as a get, and a miss of it only
+      // as a get miss.
+      const meta = t.protocol === "meta"
       expect(delta).toEqual({
-        cmd_get: 5,
+        cmd_get: meta ? 7 : 5,
         get_hits: 3,
-        get_misses: 2,
+        get_misses: meta ? 4 : 2,
         cmd_set: 7,
         curr_items: 2,
         total_items: 4,
@@ -81,9 +84,9 @@ export const commands = (subject: Subject) => {
         cas_hits: 1,
         cas_misses: 1,
         cas_badval: 1,
-        cmd_touch: 3,
+        cmd_touch: meta ? 1 : 3,
         touch_hits: 1,
-        touch_misses: 2,
+        touch_misses: meta ? 0 : 2,
         store_too_large: 0
       })
       const stats = yield* m.stats()
@@ -147,7 +150,7 @@ export const commands = (subject: Subject) => {
       const lenient = yield* t.client({ ignoreErrors: true })
       expect(yield* lenient.withSerializer(Serializer.bytes).get("kinds:text")).toEqual(Option.none())
       // Refused input never reaches the server.
-      const illegal = yield* Effect.flip(m.get("has space"))
+      const illegal = yield* Effect.flip(m.get(refusedKey))
       expect(illegal._tag).toBe("MemcacheIllegalInputError")
     }))
 
@@ -198,7 +201,7 @@ export const commands = (subject: Subject) => {
       expect([...withCas.hits.keys()]).toEqual(["pm:a"])
       expect(withCas.hits.get("pm:a")?.cas).toBe(Option.getOrThrow(yield* m.gets("pm:a")).cas)
       // Refused input still fails the call: nothing is sent.
-      expect((yield* Effect.flip(m.getManyPartial(["pm:a", "bad key"])))._tag).toBe("MemcacheIllegalInputError")
+      expect((yield* Effect.flip(m.getManyPartial(["pm:a", refusedKey])))._tag).toBe("MemcacheIllegalInputError")
     }))
 
   test("add, replace, and a key prefix shared with an unprefixed client", (t) =>
@@ -442,7 +445,8 @@ export const commands = (subject: Subject) => {
       expect(yield* Effect.flip(m.set(key10, filler(956), { noreply: false }))).toMatchObject({
         _tag: "MemcacheServerError"
       })
-      // add, replace and cas refused as too large leave the old value.
+      // add, replace and cas refused as too large leave the old value; their meta form (`ms`) deletes it, as a
+      // set refused as too large does in either form.
       yield* m.set(key10, item("old"))
       expect(yield* Effect.flip(m.add(key10, filler(956), { noreply: false }))).toMatchObject({
         _tag: "MemcacheServerError"
@@ -451,7 +455,9 @@ export const commands = (subject: Subject) => {
         _tag: "MemcacheServerError"
       })
       expect(yield* Effect.flip(m.cas(key10, filler(956), 1n))).toMatchObject({ _tag: "MemcacheServerError" })
-      expect((yield* m.get(key10)).pipe(Option.map(text))).toEqual(Option.some({ text: "old", flags: 0 }))
+      expect((yield* m.get(key10)).pipe(Option.map(text))).toEqual(
+        t.protocol === "meta" ? Option.none() : Option.some({ text: "old", flags: 0 })
+      )
       // append/prepend that would grow the item past the limit: NOT_STORED, the old value kept.
       yield* m.set("a", filler(960))
       expect(yield* m.append("a", filler(4), { noreply: false })).toBe(true)

@@ -6,7 +6,7 @@
 import { expect } from "@effect/vitest"
 import { type GetOrCompute, type Memcache, Serializer } from "@effect-memcache/client"
 import { Deferred, Effect, Exit, Fiber, Option } from "effect"
-import type { Subject } from "../conformance/Subject.ts"
+import { refusedKey, type Subject } from "../conformance/Subject.ts"
 
 type Text = Memcache.MemcacheShape<string>
 
@@ -169,7 +169,7 @@ export const getOrComputeSuite = (subject: Subject) => {
   test("refused input fails before anything runs: a bad key, a bad lease", (t) =>
     Effect.gen(function* () {
       const [m] = yield* processes(t, 1)
-      const badKey = yield* Effect.flip(m!.getOrCompute("has space", Effect.die("must not compute")))
+      const badKey = yield* Effect.flip(m!.getOrCompute(refusedKey, Effect.die("must not compute")))
       expect(badKey._tag).toBe("MemcacheIllegalInputError")
       const badLease = yield* Effect.flip(
         m!.getOrCompute("goc:k", Effect.die("must not compute"), { lease: Number.POSITIVE_INFINITY })
