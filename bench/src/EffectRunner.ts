@@ -141,11 +141,19 @@ export const runEffectWorkload = (
   const itemSizeMax = 2 * 1024 * 1024
   const spans = variant !== "nospans"
   const metrics = variant === "metrics"
+  const protocol = variant === "meta" ? "meta" : "text"
   const servers = ports.map((port) => `127.0.0.1:${port}`)
   const layer =
     servers.length === 1
-      ? MemcacheClient.layer({ server: servers[0]!, itemSizeMax, spans, metrics, batching: workload.batching ?? true })
-      : MemcacheCluster.layer({ servers, itemSizeMax, spans, metrics })
+      ? MemcacheClient.layer({
+          server: servers[0]!,
+          itemSizeMax,
+          spans,
+          metrics,
+          protocol,
+          batching: workload.batching ?? true
+        })
+      : MemcacheCluster.layer({ servers, itemSizeMax, spans, metrics, protocol })
   const run = Effect.gen(function* () {
     const service = yield* Memcache.Memcache
     return yield* program(plan, service.withSerializer(Serializer.bytes), checks)

@@ -26,7 +26,8 @@ export const clients = [
   "reference-effect",
   "effect-memcache-nospans",
   "effect-memcache-tracer",
-  "effect-memcache-metrics"
+  "effect-memcache-metrics",
+  "effect-memcache-meta"
 ] as const
 
 /**
@@ -64,6 +65,7 @@ export const clientCode: Record<ClientId, string> = {
   "effect-memcache-nospans": "fs",
   "effect-memcache-tracer": "ft",
   "effect-memcache-metrics": "fm",
+  "effect-memcache-meta": "fq",
   "reference-effect": "re"
 }
 
@@ -308,18 +310,24 @@ export const workloads: ReadonlyArray<Workload> = [
  * @since 0.1.0
  * @category predicates
  */
-export const runsOn = (workload: Workload, client: ClientId): boolean =>
-  variantOf(client) !== undefined
+export const runsOn = (workload: Workload, client: ClientId): boolean => {
+  const variant = variantOf(client)
+  if (variant === "meta") return META_WORKLOADS.includes(workload.id)
+  return variant !== undefined
     ? VARIANT_WORKLOADS.includes(workload.id)
     : workload.only === undefined || workload.only.includes(client)
+}
 
 /** The workloads the variants of this project run: one call at a time, many writes, many multi-gets. */
 const VARIANT_WORKLOADS = ["W1", "W3", "W4"]
 
+/** The workloads the meta protocol runs: every single-server one of this project's default run. */
+const META_WORKLOADS = ["W1", "W2", "W3", "W3q", "W4", "W5", "W6"]
+
 /**
  * What a client id changes of this project's defaults, when it is one of its variants: `nospans` (the layer's
- * `spans: false`), `tracer` (an in-memory tracer installed, so every call makes a span) or `metrics` (the
- * layer's `metrics: true`). `undefined` for
+ * `spans: false`), `tracer` (an in-memory tracer installed, so every call makes a span), `metrics` (the
+ * layer's `metrics: true`) or `meta` (the layer's `protocol: "meta"`). `undefined` for
  * every other client, this project's default run included.
  *
  * @example
@@ -338,7 +346,9 @@ export const variantOf = (client: ClientId): Variant | undefined =>
       ? "tracer"
       : client === "effect-memcache-metrics"
         ? "metrics"
-        : undefined
+        : client === "effect-memcache-meta"
+          ? "meta"
+          : undefined
 
 /**
  * A setting of this project the benchmark varies (see {@link variantOf}).
@@ -346,7 +356,7 @@ export const variantOf = (client: ClientId): Variant | undefined =>
  * @since 0.1.0
  * @category models
  */
-export type Variant = "nospans" | "tracer" | "metrics"
+export type Variant = "nospans" | "tracer" | "metrics" | "meta"
 
 /**
  * The key of index `i` of a workload's keyspace for a client: the same length for every client.

@@ -172,6 +172,9 @@ const main = async () => {
       "in-memory tracer installed (every call makes a span, the latest 1,000 are kept), and with `metrics: true`: " +
       "what tracing and metrics cost. " +
       "The default run (effect-memcache) has spans on and no tracer installed, so it makes no span.",
+    'effect-memcache-meta (W1 to W6, and W3q): this project with `protocol: "meta"`, every command in its ' +
+      "meta form (sets as `ms`, gets as runs of quiet `mg` closed by `mn`, an opaque checked on every reply): " +
+      "its ratio to effect-memcache is what the meta protocol costs.",
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",

@@ -80,6 +80,7 @@ const driverOf = async (client: ClientId, ports: ReadonlyArray<number>): Promise
     case "effect-memcache-nospans":
     case "effect-memcache-tracer":
     case "effect-memcache-metrics":
+    case "effect-memcache-meta":
     case "reference-effect":
       throw new Error("driven through EffectRunner")
   }
