@@ -26,7 +26,7 @@
  */
 import type * as Errors from "./Errors.ts"
 import { ReplyReader } from "./internal/ReplyReader.ts"
-import type * as Reply from "./Reply.ts"
+import * as Reply from "./Reply.ts"
 
 /**
  * The default limit on a data block: 1 MiB, memcached's default item size (`-I`). No value can be longer than
@@ -141,11 +141,10 @@ export class Decoder {
 
   /**
    * Queues what the next request produces when it was sent in its meta form (`Encoder.appendMeta` with the same
-   * `opaque`): `expectation` is the command's text expectation (`Reply.expectation`, a retrieval's with its
-   * `onValue` if it streams), and the reply is handed over as the text form's would be; `undefined` for a noreply
-   * command, sent quiet, whose answer is read and dropped (an error reply going to `onQuietError`, with no
-   * `onReply`). Every reply line must carry the request's opaque: another one, or none, is a protocol error.
-   * A command without a meta form is expected with {@link expect}.
+   * `opaque`, and not quiet): `expectation` is the command's text expectation (`Reply.expectation`, a retrieval's
+   * with its `onValue` if it streams), and the reply is handed over as the text form's would be. Every reply line
+   * must carry the request's opaque (a get's hits, one of its keys'): another one, or none, is a protocol error.
+   * A command without a meta form is expected with {@link expect}; quiet ones with {@link expectMetaSync}.
    *
    * @example
    * ```ts
@@ -154,7 +153,7 @@ export class Decoder {
    * const get = Validation.validate(Command.get(["a", "b"]))
    * if (!Validation.isInvalid(get)) {
    *   Encoder.encodeMeta(get, 1) // "mg a v f O1 q\r\nmg b v f O2 q\r\nmn\r\n"
-   *   decoder.expectMeta(Reply.expectation(get), 1)
+   *   decoder.expectMeta(Reply.retrieval(get.keys, false), 1)
    *   decoder.feed(new TextEncoder().encode("VA 2 f0 O2\r\nhi\r\nMN\r\n"))
    *   // { _tag: "Values", values: [{ key: "b", flags: 0, value: <68 69>, cas: undefined }] }
    * }
@@ -162,8 +161,37 @@ export class Decoder {
    *
    * @since 0.1.0
    */
-  expectMeta(expectation: Reply.Expectation | undefined, opaque: number): void {
-    this.reader.expectMeta(expectation, opaque)
+  expectMeta(expectation: Reply.Expectation, opaque: number): void {
+    const end = opaque + (expectation._tag === "Retrieval" ? expectation.keys.length : 1)
+    this.reader.expectMeta(expectation, opaque, end)
+  }
+
+  /**
+   * Queues the `mn` (`Validation.sync`) that closes a run of quiet meta-form requests (noreply commands written
+   * with `Encoder.appendMeta`), whose opaques go from `first` up to `end` (exclusive; `end` below `first` when
+   * the count wrapped around to 0). The quiet requests are not expected one by one: the server answers one only
+   * when it fails (`NS`, `EX`, `NF`, `EN`, or an error line), and such an answer, which must carry an opaque of the
+   * run, is read and dropped before the `MN`, an error line going to `onQuietError`. `MN` completes it as a
+   * `Sync` would. Text noreply commands in the same run are covered too, as by a `Sync`.
+   *
+   * @example
+   * ```ts
+   * import { Command, Decoder, Encoder, Validation } from "@effect-memcache/protocol"
+   * const decoder = new Decoder.Decoder({ onReply: console.log, onError: console.error })
+   * const add = Validation.validate(Command.add("k", new Uint8Array(1), { noreply: true }))
+   * if (!Validation.isInvalid(add)) {
+   *   const encoder = new Encoder.Encoder()
+   *   encoder.appendMeta(add, 5) // "ms k 1 ME O5 q"
+   *   encoder.append(Validation.sync)
+   *   decoder.expectMetaSync(5, 6)
+   *   decoder.feed(new TextEncoder().encode("NS O5\r\nMN\r\n")) // { _tag: "Meta", code: "MN", ... }
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   */
+  expectMetaSync(first: number, end: number): void {
+    this.reader.expectMeta(Reply.expect.Sync, first, end)
   }
 
   /** Expectations not yet answered (including one whose reply is partly decoded). @since 0.1.0 */

@@ -10,9 +10,10 @@
  *   form (stats, version, flush_all, verbosity, cache_memlimit, quit, shutdown, and the meta commands themselves)
  *   are written as they are.
  * - `Decoder.expectMeta(expectation, opaque)` reads the reply: the expectation is the command's text expectation
- *   (`Reply.expectation`), `undefined` for a noreply command. Every reply line must carry the request's opaque
- *   (another one is a protocol error); a quiet command's answer is read and dropped, an error reply going to the
- *   decoder's `onQuietError`.
+ *   (`Reply.expectation`). Every reply line must carry the request's opaque (another one is a protocol error).
+ * - Noreply commands go quiet, and a run of them is closed by `mn` (`Validation.sync`), expected with
+ *   `Decoder.expectMetaSync(first, end)`: the server answers a quiet command only when it fails, and such an
+ *   answer is read and dropped (an error reply going to the decoder's `onQuietError`).
  *
  * @since 0.1.0
  */

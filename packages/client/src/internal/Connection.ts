@@ -111,6 +111,8 @@ export class Connection {
   private meta: boolean
   /** The next opaque of a meta form. */
   private opaque = 0
+  /** The first opaque of the run of noreply commands being written (closed by `sync`). */
+  private runFirst = 0
   /** Called once when the connection retires, so its owner can stop handing it requests. */
   onRetire: ((error: TransportError) => void) | undefined
 
@@ -236,9 +238,12 @@ export class Connection {
         const opens = !quiet && !isQuit
         if (opens && this.pending.size >= max) break
         this.queued.shift()
+        if (opens) {
+          quiet = true
+          this.runFirst = this.opaque
+        }
         this.write(request.command, undefined)
         request.state = State.Written
-        if (opens) quiet = true
         if (noreplies === undefined) noreplies = [request]
         else noreplies.push(request)
       } else {
@@ -276,7 +281,7 @@ export class Connection {
   /**
    * Encodes a command and queues what the decoder must expect of it: its meta form with the next opaques, in meta
    * mode, when it has one; else the command as it is. A noreply command (no expectation) is quiet in its meta form,
-   * so the decoder still reads (and drops) what the server may answer it.
+   * expected with the `mn` closing its run (`sync`).
    */
   private write(command: Validation.Validated, expectation: Reply.Expectation | undefined): void {
     const opaques = this.meta ? MetaForm.opaques(command) : 0
@@ -289,7 +294,7 @@ export class Connection {
     const opaque = this.opaque
     this.opaque += opaques
     this.encoder.appendMeta(command, opaque)
-    this.decoder.expectMeta(expectation, opaque)
+    if (expectation !== undefined) this.decoder.expectMeta(expectation, opaque)
   }
 
   /** Authentication is done: from now on, commands go in their meta form if the layer asked for it. */
@@ -320,10 +325,11 @@ export class Connection {
     }
   }
 
-  /** Appends the `mn` that closes a run of noreply commands. */
+  /** Appends the `mn` that closes a run of noreply commands (with the opaques of those sent quiet). */
   private sync(): void {
     this.encoder.append(Validation.sync)
-    this.decoder.expect(Reply.expect.Sync)
+    if (this.opaque !== this.runFirst) this.decoder.expectMetaSync(this.runFirst, this.opaque)
+    else this.decoder.expect(Reply.expect.Sync)
     this.pending.push(new CallbackRequest(Validation.sync, Reply.expect.Sync, Infinity, ignore))
   }
 

@@ -7,12 +7,12 @@
  * - A get run's hits come in the order asked, each with the opaque of its key (so a later key may not answer
  *   before an earlier one); errors inside the run are kept, and the first completes the request at `MN`, once
  *   the whole run is read.
- * - A quiet request's answer (`NS`, `NF`, an error line) is read and dropped; an error goes to `onQuietError`.
- *   A line that is not its answer means the server said nothing for it, and is tried on the next request.
+ * - Quiet requests (noreply) are not expected one by one: the `mn` closing their run is, with their opaques, and
+ *   their answers (failures only) are read and dropped before its `MN`, an error line going to `onQuietError`.
  */
 import * as Reply from "../Reply.ts"
 import { isErrorKind, K_EN, K_EX, K_HD, K_MN, K_NF, K_NS, K_VA } from "./lineKinds.ts"
-import { type AnyErrorReply, errorReply } from "./lineReplies.ts"
+import { type AnyErrorReply, errorReply, plainMeta } from "./lineReplies.ts"
 import { opaqueNumber } from "./metaReplyFlags.ts"
 import type { MetaFormExpectation } from "./ReplyStream.ts"
 import { BLOCK_NUMBER, type RetrievalExpectation, RetrievalReader } from "./RetrievalReader.ts"
@@ -24,6 +24,9 @@ export interface ReplyHandlers {
 }
 
 type SingleTag = "Storage" | "Delete" | "Touch" | "Arithmetic"
+
+/** How many opaques there are: 0 to `MetaForm.MAX_OPAQUE`. */
+const OPAQUES = 2147483648
 
 /** The numeric reply stands for the `VA` of an `ma`, whose block holds the number. */
 const NUMBER = 1
@@ -71,40 +74,38 @@ export abstract class MetaFormReader extends RetrievalReader {
     this.runError = undefined
   }
 
-  /**
-   * A line for the request at the head, sent in its meta form. False when the head was a quiet request this line
-   * does not answer: it was dropped, and the line belongs to the next request.
-   */
+  /** A line for the request at the head, sent in its meta form. */
   protected formLine(expected: MetaFormExpectation, kind: number, b: Uint8Array, s: number, e: number) {
     const head = expected.of
-    const form = expected.opaque
-    if (head === undefined) return this.quietLine(form, kind, b, s, e)
     switch (head._tag) {
       case "Retrieval":
-        this.runLine(head, form, kind, b, s, e)
-        return true
+        return this.runLine(head, expected.opaque, kind, b, s, e)
       case "Storage":
       case "Delete":
       case "Touch":
       case "Arithmetic":
-        this.answerLine(head._tag, form, kind, b, s, e)
-        return true
+        return this.answerLine(head._tag, expected.opaque, kind, b, s, e)
+      case "Sync":
+        return this.quietRunLine(expected, kind, b, s, e)
       default:
-        this.fail(`a ${head._tag} request has no meta form`, b, s, e)
-        return true
+        return this.fail(`a ${head._tag} request has no meta form`, b, s, e)
     }
   }
 
-  private quietLine(opaque: number, kind: number, b: Uint8Array, s: number, e: number): boolean {
-    if (isErrorKind(kind)) {
-      this.drop()
-      this.handlers.onQuietError?.(errorReply(kind, b, s, e))
-      return true
-    }
-    const answers = kind >= K_HD && kind <= K_EX && opaqueNumber(b, s + 3, e) === opaque
-    if (answers && kind === K_VA) this.fail("a quiet request was answered with a value it did not ask for", b, s, e)
-    else this.drop()
-    return answers
+  /**
+   * A line while the `mn` closing a run of quiet requests is at the head: the server answers a quiet request only
+   * when it fails (`NS`, `EX`, `NF`, `EN`, or an error line; a touch's hit too, `HD`), each carrying an opaque of
+   * the run. Those are dropped, error lines going to `onQuietError`; `MN` completes the `mn`.
+   */
+  private quietRunLine(run: MetaFormExpectation, kind: number, b: Uint8Array, s: number, e: number) {
+    if (kind === K_MN) return this.complete(plainMeta(K_MN))
+    if (isErrorKind(kind)) return this.handlers.onQuietError?.(errorReply(kind, b, s, e))
+    if (kind < K_HD || kind > K_EX || kind === K_VA) return this.fail("unexpected line before MN", b, s, e)
+    const opaque = opaqueNumber(b, s + 3, e)
+    // The run's opaques may wrap around to 0: compared as distances from its first.
+    const at = opaque - run.opaque + (opaque < run.opaque ? OPAQUES : 0)
+    const size = run.end - run.opaque + (run.end < run.opaque ? OPAQUES : 0)
+    if (opaque < 0 || at >= size) return this.fail("meta reply opaque is none of the quiet requests before mn", b, s, e)
   }
 
   private answerLine(tag: SingleTag, opaque: number, kind: number, b: Uint8Array, s: number, e: number) {
@@ -166,6 +167,7 @@ export abstract class MetaFormReader extends RetrievalReader {
     let flags = -1
     let cas: bigint | undefined
     let opaque = -1
+    let opaqueSeen = false
     let i = sizeEnd
     while (i < e) {
       if (b[i] === 0x20) {
@@ -177,7 +179,11 @@ export abstract class MetaFormReader extends RetrievalReader {
       const letter = b[i]
       if (letter === 0x66 /* f */) flags = parseUint(b, i + 1, end, MAX_U32)
       else if (letter === 0x63 /* c */) cas = parseU64(b, i + 1, end) ?? -1n
-      else if (letter === 0x4f /* O */) opaque = end - i <= 11 ? parseUint(b, i + 1, end, Number.MAX_SAFE_INTEGER) : -1
+      else if (letter === 0x4f /* O */ && !opaqueSeen) {
+        // The first `O` token counts, as for every other meta answer (`opaqueNumber`).
+        opaqueSeen = true
+        opaque = end - i <= 11 ? parseUint(b, i + 1, end, Number.MAX_SAFE_INTEGER) : -1
+      }
       i = end
     }
     const index = opaque - base

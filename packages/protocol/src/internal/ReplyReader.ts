@@ -126,8 +126,7 @@ export class ReplyReader extends MetaFormReader {
         case "Shutdown":
           return this.errorOrFail(kind, b, s, e, "a shutdown request")
         case "MetaForm":
-          if (this.formLine(head, kind, b, s, e)) return
-          continue
+          return this.formLine(head, kind, b, s, e)
       }
     }
   }

@@ -39,16 +39,19 @@ const plainBytes = (chunk: Uint8Array): Uint8Array =>
     : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
 
 /**
- * A request sent in its meta form (see `MetaFormReader`): what its text form would expect (`undefined` for a
- * quiet one, whose answer is read and dropped), and its first opaque. Its own tag keeps it off the text paths.
+ * A request sent in its meta form (see `MetaFormReader`): what its text form would expect, and the opaques its
+ * lines carry, `opaque` up to `end` (exclusive). For the `mn` closing a run of quiet requests, `of` is `Sync` and
+ * the opaques are the run's. Its own tag keeps it off the text paths.
  */
 export class MetaFormExpectation {
   readonly _tag = "MetaForm"
-  readonly of: Reply.Expectation | undefined
+  readonly of: Reply.Expectation
   readonly opaque: number
-  constructor(of: Reply.Expectation | undefined, opaque: number) {
+  readonly end: number
+  constructor(of: Reply.Expectation, opaque: number, end: number) {
     this.of = of
     this.opaque = opaque
+    this.end = end
   }
 }
 
@@ -104,9 +107,9 @@ export abstract class ReplyStream {
     this.queue.push(expectation)
   }
 
-  /** A request sent in its meta form with `opaque`; `undefined` for a quiet one, whose answer is dropped. */
-  expectMeta(expectation: Reply.Expectation | undefined, opaque: number): void {
-    this.queue.push(new MetaFormExpectation(expectation, opaque))
+  /** A request sent in its meta form, its lines carrying the opaques `opaque` to `end` (exclusive). */
+  expectMeta(expectation: Reply.Expectation, opaque: number, end: number): void {
+    this.queue.push(new MetaFormExpectation(expectation, opaque, end))
   }
 
   get pending(): number {

@@ -33,7 +33,10 @@ export abstract class RetrievalReader extends ReplyStream {
   protected fastLine(chunk: Uint8Array, p: number, length: number): number {
     if (chunk[p] !== 0x56 /* V */) return -1
     const head = this.queue[this.head]!
-    return head._tag === "Retrieval" && !head.cas ? this.plainValueLine(head, chunk, p, length) : -1
+    if (head._tag === "Retrieval") return head.cas ? -1 : this.plainValueLine(head, chunk, p, length)
+    return head._tag === "MetaForm" && head.of._tag === "Retrieval"
+      ? this.runValueLineAt(head.of, head.opaque, chunk, p, length)
+      : -1
   }
 
   /** Drops the retrieval in progress (an error reply or a failure ended it). */
@@ -80,6 +83,37 @@ export abstract class RetrievalReader extends ReplyStream {
     if (flags < 0 || bytes < 0 || bytesEnd - s > this.maxLineLength || bytes > this.maxValueLength) return -1
     this.startValue(head, i, flags, undefined, bytes)
     return bytesEnd + 2
+  }
+
+  /**
+   * The hit of a get run (the meta form), `VA <bytes> f<flags> [c<cas>] O<opaque>\r\n` with the flags in the order
+   * asked, read in one pass where it starts. Returns where the data block starts, or -1 (nothing changed) for any
+   * other line, which then takes the general path (`MetaFormReader`) and its checks and errors.
+   */
+  private runValueLineAt(head: RetrievalExpectation, base: number, b: Uint8Array, s: number, end: number): number {
+    if (s + 3 > end || b[s + 1] !== 0x41 || b[s + 2] !== 0x20) return -1
+    const bytesEnd = digitsEnd(b, s + 3, end)
+    if (b[bytesEnd] !== 0x20 || b[bytesEnd + 1] !== 0x66) return -1
+    let p = digitsEnd(b, bytesEnd + 2, end)
+    const flags = parseUint(b, bytesEnd + 2, p, MAX_U32)
+    let cas: bigint | undefined
+    if (head.cas) {
+      if (b[p] !== 0x20 || b[p + 1] !== 0x63) return -1
+      const casEnd = digitsEnd(b, p + 2, end)
+      cas = parseU64(b, p + 2, casEnd)
+      if (cas === undefined) return -1
+      p = casEnd
+    }
+    if (b[p] !== 0x20 || b[p + 1] !== 0x4f) return -1
+    const opaqueEnd = digitsEnd(b, p + 2, end)
+    // At most 10 digits, as on the general path.
+    if (opaqueEnd - p > 12 || opaqueEnd + 1 >= end || b[opaqueEnd] !== 0x0d || b[opaqueEnd + 1] !== 0x0a) return -1
+    const bytes = parseUint(b, s + 3, bytesEnd, Number.MAX_SAFE_INTEGER)
+    const index = parseUint(b, p + 2, opaqueEnd, Number.MAX_SAFE_INTEGER) - base
+    if (flags < 0 || bytes < 0 || opaqueEnd - s > this.maxLineLength || bytes > this.maxValueLength) return -1
+    if (index < this.keyIndex || index >= head.keys.length) return -1
+    this.startValue(head, index, flags, cas, bytes)
+    return opaqueEnd + 2
   }
 
   protected valueLine(head: RetrievalExpectation, b: Uint8Array, s: number, e: number) {

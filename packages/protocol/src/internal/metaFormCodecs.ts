@@ -49,7 +49,9 @@ const writeBase64Flag = (buf: Uint8Array, pos: number, base64: boolean): number 
 
 /** ` O<opaque>`, and ` q` for a noreply command. */
 const writeTail = (buf: Uint8Array, pos: number, opaque: number, quiet: boolean): number => {
-  const p = writeIntFlag(buf, pos, 0x4f, opaque)
+  buf[pos] = SP
+  buf[pos + 1] = 0x4f
+  const p = writeOpaque(buf, pos + 2, opaque)
   return quiet ? writeFlag(buf, p, 0x71) : p
 }
 
@@ -71,7 +73,45 @@ const writeSetHead = (
   return p
 }
 
-/** One quiet `mg` of a get run: `mg <key> [b] v f [c] [T<exptime>] O<opaque> q\r\n`. */
+/**
+ * An opaque (0 to 2^31-1) in decimal: the digits counted by comparison and written from the end with integer
+ * division, as every line of a get run carries one.
+ */
+const writeOpaque = (buf: Uint8Array, pos: number, n: number): number => {
+  const end =
+    pos +
+    (n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1e3
+          ? 3
+          : n < 1e4
+            ? 4
+            : n < 1e5
+              ? 5
+              : n < 1e6
+                ? 6
+                : n < 1e7
+                  ? 7
+                  : n < 1e8
+                    ? 8
+                    : n < 1e9
+                      ? 9
+                      : 10)
+  let p = end
+  do {
+    const q = (n / 10) | 0
+    buf[--p] = 0x30 + n - q * 10
+    n = q
+  } while (n > 0)
+  return end
+}
+
+/**
+ * One quiet `mg` of a get run, `mg <key> [b] v f [c] [T<exptime>] O<opaque> q\r\n`, byte by byte: it is written
+ * once per key.
+ */
 const writeRunLine = (
   buf: Uint8Array,
   pos: number,
@@ -80,19 +120,32 @@ const writeRunLine = (
   exptime: number | undefined,
   opaque: number
 ): number => {
-  let p = writeMetaKey(buf, writeAscii(buf, pos, "mg "), key)
-  p = writeBase64Flag(buf, p, metaKeyIsBase64())
-  p = writeAscii(buf, p, cas ? " v f c" : " v f")
+  buf[pos] = 0x6d
+  buf[pos + 1] = 0x67
+  buf[pos + 2] = SP
+  let p = writeMetaKey(buf, pos + 3, key)
+  if (metaKeyIsBase64()) p = writeFlag(buf, p, 0x62)
+  buf[p] = SP
+  buf[p + 1] = 0x76
+  buf[p + 2] = SP
+  buf[p + 3] = 0x66
+  p += 4
+  if (cas) p = writeFlag(buf, p, 0x63)
   if (exptime !== undefined) p = writeIntFlag(buf, p, 0x54, exptime)
-  p = writeTail(buf, p, opaque, true)
-  buf[p++] = CR
-  buf[p++] = LF
-  return p
+  buf[p] = SP
+  buf[p + 1] = 0x4f
+  p = writeOpaque(buf, p + 2, opaque)
+  buf[p] = SP
+  buf[p + 1] = 0x71
+  buf[p + 2] = CR
+  buf[p + 3] = LF
+  return p + 4
 }
 
 const runBound = (command: { readonly keys: ReadonlyArray<string> }): number => {
+  // Per key: `mg ` and ` b v f c T<11> O<10> q\r\n` take 48 bytes at most, the key 4 per UTF-16 unit.
   let n = 16
-  for (let i = 0; i < command.keys.length; i++) n += 64 + command.keys[i]!.length * 4
+  for (let i = 0; i < command.keys.length; i++) n += 48 + command.keys[i]!.length * 4
   return n
 }
 
