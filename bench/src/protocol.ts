@@ -3,13 +3,13 @@
  * incremental `Decoder`, on pre-built inputs. Every case is warmed up, then timed several times; the median and
  * the spread (min..max) are printed, so a single noisy run does not decide the figure.
  *
- * Run: `npm run bench:protocol` (builds, then `node bench/dist/protocol.js`). About 40 s. The figures are only
+ * Run: `npm run bench:protocol` (builds, then `node bench/dist/protocol.js`). About 75 s. The figures are only
  * comparable on an otherwise idle machine: other processes show up as a wide spread.
  *
  * @since 0.1.0
  */
 import * as os from "node:os"
-import { Command, Decoder, Encoder, Reply, Validation } from "@effect-memcache/protocol"
+import { Command, Decoder, Encoder, MetaForm, Reply, Validation } from "@effect-memcache/protocol"
 
 const WARMUP_MILLIS = 800
 const RUNS = 7
@@ -150,6 +150,20 @@ const validateEncoderCase = (commands: ReadonlyArray<Command.Command>) => {
   }
 }
 
+// The same in the meta form (`Encoder.appendMeta`), each command with opaques of its own.
+const metaEncoderCase = (commands: ReadonlyArray<Command.Command>) => {
+  const checked = commands.map(validated)
+  const encoder = new Encoder.Encoder()
+  return (): Work => {
+    let opaque = 0
+    for (let i = 0; i < checked.length; i++) {
+      encoder.appendMeta(checked[i]!, opaque)
+      opaque += MetaForm.opaques(checked[i]!)
+    }
+    return taken(encoder, checked.length)
+  }
+}
+
 // Takes what was appended: `units` commands.
 const taken = (encoder: Encoder.Encoder, units: number): Work => {
   const chunks = encoder.take()
@@ -199,6 +213,46 @@ const decoderCase = (expectation: Reply.Expectation, replies: number, chunks: Re
     return { units: replies, bytes }
   }
 }
+
+// The meta-form twin of `decoderCase`: each reply's lines carry the opaques from 0 up, as the encoder numbered them.
+const metaDecoderCase = (expectation: Reply.Expectation, replies: number, chunks: ReadonlyArray<Uint8Array>) => {
+  let decoded = 0
+  const decoder = new Decoder.Decoder({
+    onReply: () => {
+      decoded++
+    },
+    onError: (error) => {
+      throw error
+    }
+  })
+  const width = expectation._tag === "Retrieval" ? expectation.keys.length : 1
+  let bytes = 0
+  for (const chunk of chunks) bytes += chunk.byteLength
+  return (): Work => {
+    decoded = 0
+    for (let i = 0; i < replies; i++) decoder.expectMeta(expectation, i * width)
+    for (let i = 0; i < chunks.length; i++) decoder.feed(chunks[i]!)
+    if (decoded !== replies || decoder.pending !== 0) {
+      throw new Error(`decoded ${decoded} of ${replies} replies (${decoder.failed?.message ?? "no error"})`)
+    }
+    return { units: replies, bytes }
+  }
+}
+
+/** `count` replies to a get of `keys` keys that all hit (100 B values), text or meta form (opaques from 0 up). */
+const manyGetReplies = (keys: number, count: number, meta: boolean): Uint8Array => {
+  const value = filled(100, 3)
+  const parts: Array<Uint8Array> = []
+  for (let r = 0; r < count; r++) {
+    for (let k = 0; k < keys; k++) {
+      parts.push(utf8.encode(meta ? `VA 100 f0 O${r * keys + k}\r\n` : `VALUE key:${k} 0 100\r\n`), value, CRLF)
+    }
+    parts.push(utf8.encode(meta ? "MN\r\n" : "END\r\n"))
+  }
+  return concat(parts)
+}
+
+const CRLF = utf8.encode("\r\n")
 
 const getReplies = (key: string, valueLength: number, count: number): Uint8Array => {
   const one = concat([
@@ -263,6 +317,30 @@ const main = () => {
   report(
     "get k, 1 MB value, 8 replies, 64 KiB chunks",
     measure(decoderCase(small, 8, chunksOf(getReplies("k", 1_000_000, 8), CHUNK))),
+    " replies"
+  )
+
+  console.log('\nmeta form (protocol: "meta") against text, the same work')
+  const hundredKeys = Array.from({ length: 100 }, (_, k) => `key:${k}`)
+  const many = Array.from({ length: 100 }, () => Command.get(hundredKeys))
+  report("encode get of 100 keys, text", measure(encoderCase(many)), " cmds")
+  report("encode get of 100 keys, meta form", measure(metaEncoderCase(many)), " cmds")
+  report("encode set key:<i> 100 B, meta form", measure(metaEncoderCase(sets)), " cmds")
+  const manyExpectation = Reply.retrieval(hundredKeys, false)
+  report(
+    "decode get of 100 keys x 100 B, 100 replies, text",
+    measure(decoderCase(manyExpectation, 100, chunksOf(manyGetReplies(100, 100, false), CHUNK))),
+    " replies"
+  )
+  report(
+    "decode get of 100 keys x 100 B, 100 replies, meta form",
+    measure(metaDecoderCase(manyExpectation, 100, chunksOf(manyGetReplies(100, 100, true), CHUNK))),
+    " replies"
+  )
+  const hd = utf8.encode(Array.from({ length: 20_000 }, (_, i) => `HD O${i}\r\n`).join(""))
+  report(
+    "decode HD O<n> (a set's meta form), 20000 replies",
+    measure(metaDecoderCase(Reply.expect.Storage, 20_000, chunksOf(hd, CHUNK))),
     " replies"
   )
 

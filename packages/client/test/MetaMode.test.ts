@@ -5,7 +5,7 @@
  */
 import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { type Memcache, MemcacheClient, Serializer } from "@effect-memcache/client"
+import { type Memcache, MemcacheClient, MemcacheMemory, Serializer } from "@effect-memcache/client"
 import { Effect, Option } from "effect"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
@@ -147,6 +147,17 @@ describe("meta protocol", () => {
       expect(tooLong).toMatchObject({ _tag: "MemcacheIllegalInputError", field: "key" })
       const sentinel = yield* Effect.promise(() => rawCommand(server(), "mg meta:sentinel v\r\n"))
       expect(sentinel.toString("latin1")).toBe("VA 5\r\nalive\r\n")
+    })
+  )
+
+  it.effect("the in-memory layer takes the option for its key rules: a key with a space is stored", () =>
+    Effect.gen(function* () {
+      const server = yield* MemcacheMemory.makeServer()
+      const meta = yield* MemcacheMemory.make({ server, protocol: "meta" })
+      expect(yield* meta.set("a b", "v", { noreply: false })).toBe(true)
+      expect(yield* meta.get("a b")).toEqual(Option.some("v"))
+      const text = yield* MemcacheMemory.make({ server })
+      expect(yield* Effect.flip(text.get("a b"))).toMatchObject({ _tag: "MemcacheIllegalInputError", field: "key" })
     })
   )
 
