@@ -35,6 +35,8 @@ interface Pending {
   many: Map<string, Buffer> | undefined
   /** Gets: the single-key gets of one tick sent as one line, their keys and callbacks (unset once answered). */
   keys: Array<string> | undefined
+  /** The keys of a meta get run (Many), by opaque. */
+  runKeys: ReadonlyArray<string> | undefined
   callbacks: Array<Callback<Buffer | undefined> | undefined> | undefined
   /** Gets: the next key to match (memcached answers in the order asked, misses left out). */
   next: number
@@ -47,6 +49,7 @@ const MAX_GETS_LINE = 16 * 1024
 
 const word = (s: string) => Buffer.from(s, "latin1")
 const END = word("END")
+const MN = word("MN")
 const STORED = word("STORED")
 const NOT_STORED = word("NOT_STORED")
 const EXISTS = word("EXISTS")
@@ -132,7 +135,16 @@ export class RawClient {
     let gets = this.openGets
     if (gets === undefined || gets.lineBytes + key.length + 1 > MAX_GETS_LINE) {
       this.closeGets()
-      gets = { kind: Kind.Gets, callback: noop, many: undefined, keys: [], callbacks: [], next: 0, lineBytes: 3 }
+      gets = {
+        kind: Kind.Gets,
+        callback: noop,
+        many: undefined,
+        keys: [],
+        runKeys: undefined,
+        callbacks: [],
+        next: 0,
+        lineBytes: 3
+      }
       this.fifo.push(gets)
       this.openGets = gets
       this.schedule()
@@ -158,6 +170,19 @@ export class RawClient {
   getMany(keys: ReadonlyArray<string>, callback: Callback<Map<string, Buffer>>): void {
     this.push(Kind.Many, callback, new Map())
     this.text(`get ${keys.join(" ")}\r\n`)
+  }
+
+  /**
+   * The same as {@link getMany} in the meta protocol, as `protocol: "meta"` sends it: one quiet `mg <key> v f O<i> q`
+   * per key, then `mn`; each hit's opaque says its key.
+   *
+   * @since 0.1.0
+   */
+  getManyMeta(keys: ReadonlyArray<string>, callback: Callback<Map<string, Buffer>>): void {
+    this.push(Kind.Many, callback, new Map(), keys)
+    let lines = ""
+    for (let i = 0; i < keys.length; i++) lines += `mg ${keys[i]} v f O${i} q\r\n`
+    this.text(`${lines}mn\r\n`)
   }
 
   /**
@@ -199,9 +224,14 @@ export class RawClient {
   }
 
   /** Queues the reply a command expects (after the line of the open gets, which is written first). */
-  private push(kind: Kind, callback: Callback<never>, many?: Map<string, Buffer>): void {
+  private push(
+    kind: Kind,
+    callback: Callback<never>,
+    many?: Map<string, Buffer>,
+    runKeys?: ReadonlyArray<string> | undefined
+  ): void {
     this.closeGets()
-    this.fifo.push({ kind, callback, many, keys: undefined, callbacks: undefined, next: 0, lineBytes: 0 })
+    this.fifo.push({ kind, callback, many, keys: undefined, runKeys, callbacks: undefined, next: 0, lineBytes: 0 })
   }
 
   /** Appends a command line (ASCII: one byte per character). */
@@ -353,16 +383,27 @@ export class RawClient {
       this.onLine(line, start, end)
       return next
     }
-    const keyStart = start + 6
-    const keyEnd = line.indexOf(0x20, keyStart)
-    const flagsEnd = line.indexOf(0x20, keyEnd + 1)
+    let key: string
     let bytes = 0
-    for (let i = flagsEnd + 1; i < end; i++) {
-      const c = line[i]!
-      if (c === 0x20) break
-      bytes = bytes * 10 + (c - 48)
+    if (line[start + 2] === 0x20) {
+      // VA <bytes> f<flags> O<index of the key>
+      let i = start + 3
+      for (; line[i] !== 0x20 && i < end; i++) bytes = bytes * 10 + (line[i]! - 48)
+      const o = line.indexOf(0x4f, i)
+      let index = 0
+      for (let j = o + 1; j < end; j++) index = index * 10 + (line[j]! - 48)
+      key = this.peek()?.runKeys?.[index] ?? ""
+    } else {
+      const keyStart = start + 6
+      const keyEnd = line.indexOf(0x20, keyStart)
+      const flagsEnd = line.indexOf(0x20, keyEnd + 1)
+      for (let i = flagsEnd + 1; i < end; i++) {
+        const c = line[i]!
+        if (c === 0x20) break
+        bytes = bytes * 10 + (c - 48)
+      }
+      key = line.toString("latin1", keyStart, keyEnd)
     }
-    const key = line.toString("latin1", keyStart, keyEnd)
     if (next + bytes + 2 <= chunk.length) {
       // Whole in this chunk: a view, no copy.
       this.value(key, chunk.subarray(next, next + bytes))
@@ -433,7 +474,7 @@ const outcome = (pending: Pending, buf: Buffer, start: number, end: number): unk
     case Kind.Gets:
       return FAILED
     case Kind.Many:
-      return is(buf, start, end, END) ? pending.many : FAILED
+      return is(buf, start, end, END) || is(buf, start, end, MN) ? pending.many : FAILED
     case Kind.Status:
       if (is(buf, start, end, STORED) || is(buf, start, end, DELETED)) return true
       if (is(buf, start, end, NOT_STORED) || is(buf, start, end, EXISTS) || is(buf, start, end, NOT_FOUND)) return false
@@ -464,6 +505,10 @@ export const promised = (client: RawClient) => ({
   getMany: (keys: ReadonlyArray<string>) =>
     new Promise<Map<string, Buffer>>((resolve, reject) =>
       client.getMany(keys, (error, values) => (error === undefined ? resolve(values) : reject(error)))
+    ),
+  getManyMeta: (keys: ReadonlyArray<string>) =>
+    new Promise<Map<string, Buffer>>((resolve, reject) =>
+      client.getManyMeta(keys, (error, values) => (error === undefined ? resolve(values) : reject(error)))
     ),
   set: (key: string, value: Uint8Array, noreply: boolean) =>
     new Promise<boolean>((resolve, reject) =>

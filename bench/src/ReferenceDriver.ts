@@ -19,7 +19,8 @@ const hash = (key: string): number => {
 }
 
 /**
- * The reference client on one connection to each server.
+ * The reference client on one connection to each server; with `meta`, its multi-gets in the meta protocol
+ * (`reference-meta`, one server).
  *
  * @example
  * ```ts
@@ -30,14 +31,15 @@ const hash = (key: string): number => {
  * @since 0.1.0
  * @category constructors
  */
-export const make = async (ports: ReadonlyArray<number>): Promise<PromiseDriver> => {
+export const make = async (ports: ReadonlyArray<number>, meta = false): Promise<PromiseDriver> => {
   const servers = await Promise.all(ports.map(async (port) => promised(await RawClient.connect(port))))
   if (servers.length === 1) {
     const client = servers[0]!
+    const getMany = meta ? client.getManyMeta : client.getMany
     return {
       get: client.get,
       set: client.set,
-      getMany: (keys) => client.getMany(keys).then((hits) => (key: string) => hits.get(key)),
+      getMany: (keys) => getMany(keys).then((hits) => (key: string) => hits.get(key)),
       close: client.close
     }
   }

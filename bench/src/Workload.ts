@@ -27,7 +27,8 @@ export const clients = [
   "effect-memcache-nospans",
   "effect-memcache-tracer",
   "effect-memcache-metrics",
-  "effect-memcache-meta"
+  "effect-memcache-meta",
+  "reference-meta"
 ] as const
 
 /**
@@ -66,6 +67,7 @@ export const clientCode: Record<ClientId, string> = {
   "effect-memcache-tracer": "ft",
   "effect-memcache-metrics": "fm",
   "effect-memcache-meta": "fq",
+  "reference-meta": "rq",
   "reference-effect": "re"
 }
 
@@ -313,6 +315,8 @@ export const workloads: ReadonlyArray<Workload> = [
 export const runsOn = (workload: Workload, client: ClientId): boolean => {
   const variant = variantOf(client)
   if (variant === "meta") return META_WORKLOADS.includes(workload.id)
+  // The reference's multi-gets in the meta protocol: what memcached itself gives a get run.
+  if (client === "reference-meta") return workload.id === "W4"
   return variant !== undefined
     ? VARIANT_WORKLOADS.includes(workload.id)
     : workload.only === undefined || workload.only.includes(client)

@@ -175,6 +175,9 @@ const main = async () => {
     'effect-memcache-meta (W1 to W6, and W3q): this project with `protocol: "meta"`, every command in its ' +
       "meta form (sets as `ms`, gets as runs of quiet `mg` closed by `mn`, an opaque checked on every reply): " +
       "its ratio to effect-memcache is what the meta protocol costs.",
+    "reference-meta (W4 only): the reference sending each multi-get as this project's meta protocol does (one " +
+      "quiet `mg <key> v f O<i> q` per key, then `mn`): what memcached itself serves of a get run, against one " +
+      "multi-key `get`.",
     "Values: every value holds `\\r\\nEND\\r\\n` and the invalid UTF-8 bytes 0xff 0xfe; every 8th reply is compared " +
       "byte for byte, and after each run the whole keyspace is read back through a separate reference connection " +
       "to check the bytes the server holds. INVALID = a wrong value in some run; its speed is not counted.",

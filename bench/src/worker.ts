@@ -76,6 +76,8 @@ const driverOf = async (client: ClientId, ports: ReadonlyArray<number>): Promise
       return (await import("./MemcachedDriver.ts")).make(ports)
     case "reference":
       return (await import("./ReferenceDriver.ts")).make(ports)
+    case "reference-meta":
+      return (await import("./ReferenceDriver.ts")).make(ports, true)
     case "effect-memcache":
     case "effect-memcache-nospans":
     case "effect-memcache-tracer":
