@@ -5,7 +5,14 @@
  */
 import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { type Memcache, MemcacheClient, MemcacheMemory, Serializer } from "@effect-memcache/client"
+import {
+  Distribution,
+  type Memcache,
+  MemcacheClient,
+  MemcacheCluster,
+  MemcacheMemory,
+  Serializer
+} from "@effect-memcache/client"
 import { Effect, Option } from "effect"
 import { rawCommand, useMemcached } from "../../../testing/Memcached.ts"
 import { acquireProxy } from "../../../testing/Scoped.ts"
@@ -147,6 +154,29 @@ describe("meta protocol", () => {
       expect(tooLong).toMatchObject({ _tag: "MemcacheIllegalInputError", field: "key" })
       const sentinel = yield* Effect.promise(() => rawCommand(server(), "mg meta:sentinel v\r\n"))
       expect(sentinel.toString("latin1")).toBe("VA 5\r\nalive\r\n")
+    })
+  )
+
+  const second = useMemcached()
+
+  it.live("a cluster in meta mode routes each key as in text mode, quiet writes and get runs per server", () =>
+    Effect.gen(function* () {
+      const servers = [server(), second()]
+      const cluster: Client = yield* MemcacheCluster.make({ servers: servers.map((s) => s.address), protocol: "meta" })
+      const keys = Array.from({ length: 40 }, (_, i) => `cl:${i} x`)
+      yield* cluster.setMany(keys.map((key) => [key, `v:${key}`] as const))
+      expect(yield* cluster.getMany(keys)).toEqual(new Map(keys.map((key) => [key, `v:${key}`])))
+      const route = Distribution.rendezvous.make(
+        servers.map((s): Distribution.Node => ({ host: s.host, port: s.port, weight: 1 }))
+      )
+      const homes = new Set<number>()
+      for (const key of keys) {
+        const home = route(key)
+        homes.add(home)
+        const raw = yield* Effect.promise(() => rawCommand(servers[home]!, `mg ${base64(key)} b v\r\n`))
+        expect(raw.toString("latin1")).toBe(`VA ${`v:${key}`.length}\r\nv:${key}\r\n`)
+      }
+      expect(homes.size).toBe(2)
     })
   )
 
