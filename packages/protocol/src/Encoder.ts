@@ -27,8 +27,7 @@ const metaForms: { readonly [T in Validated["_tag"]]?: FormCodec<Extract<Validat
 const formCodecOf = (command: Validated): FormCodec<Validated> | undefined =>
   metaForms[command._tag] as FormCodec<Validated> | undefined
 
-// Writes the command line, CRLF included. (The text codecs take three arguments; a call with the opaque too was
-// measurably slower.)
+// Writes the command line, CRLF included. The text codecs take no opaque: only the meta form's do.
 const writeLine = (codec: LineCodec<Validated>, buf: Uint8Array, pos: number, command: Validated): number => {
   let p = codec.write(buf, pos, command)
   buf[p++] = CR

@@ -4,32 +4,36 @@
  * @since 0.1.0
  */
 import type * as Reply from "../Reply.ts"
-import { decodeLatin1, decodeText, MAX_U32, parseU64, parseUint, startsWith } from "./replyBytes.ts"
+import { decodeLatin1, decodeText, MAX_U32, nextSpace, parseU64, parseUint, startsWith } from "./replyBytes.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** The flags object of a reply that returned none, shared. */
 export const EMPTY_FLAGS: Reply.MetaFlags = Object.freeze({})
 
-/**
- * Whether the reply's `O` token in `buf[from, end)` equals `expected` (compared as bytes; an opaque is ASCII
- * `[!-~]`). No `O` token matches only an `undefined` expectation.
- */
-export const opaqueMatches = (buf: Uint8Array, from: number, end: number, expected: string | undefined): boolean => {
+/** Where the first `O` token of the flags in `buf[from, end)` starts (at its `O`), or -1 when there is none. */
+const opaqueAt = (buf: Uint8Array, from: number, end: number): number => {
   let i = from
   while (i < end) {
     if (buf[i] === 0x20) {
       i++
       continue
     }
-    let tokenEnd = i
-    while (tokenEnd < end && buf[tokenEnd] !== 0x20) tokenEnd++
-    if (buf[i] === 0x4f /* O */) {
-      return expected !== undefined && tokenEnd - i - 1 === expected.length && startsWith(buf, i + 1, end, expected)
-    }
-    i = tokenEnd
+    if (buf[i] === 0x4f /* O */) return i
+    while (i < end && buf[i] !== 0x20) i++
   }
-  return expected === undefined
+  return -1
+}
+
+/**
+ * Whether the reply's `O` token in `buf[from, end)` equals `expected` (compared as bytes; an opaque is ASCII
+ * `[!-~]`). No `O` token matches only an `undefined` expectation.
+ */
+export const opaqueMatches = (buf: Uint8Array, from: number, end: number, expected: string | undefined): boolean => {
+  const at = opaqueAt(buf, from, end)
+  if (at < 0) return expected === undefined
+  const tokenEnd = nextSpace(buf, at, end)
+  return expected !== undefined && tokenEnd - at - 1 === expected.length && startsWith(buf, at + 1, end, expected)
 }
 
 /**
@@ -37,21 +41,11 @@ export const opaqueMatches = (buf: Uint8Array, from: number, end: number, expect
  * -2 when it is not a number of at most 10 digits.
  */
 export const opaqueNumber = (buf: Uint8Array, from: number, end: number): number => {
-  let i = from
-  while (i < end) {
-    if (buf[i] === 0x20) {
-      i++
-      continue
-    }
-    let tokenEnd = i
-    while (tokenEnd < end && buf[tokenEnd] !== 0x20) tokenEnd++
-    if (buf[i] === 0x4f /* O */) {
-      const value = tokenEnd - i <= 11 ? parseUint(buf, i + 1, tokenEnd, Number.MAX_SAFE_INTEGER) : -1
-      return value < 0 ? -2 : value
-    }
-    i = tokenEnd
-  }
-  return -1
+  const at = opaqueAt(buf, from, end)
+  if (at < 0) return -1
+  const tokenEnd = nextSpace(buf, at, end)
+  const value = tokenEnd - at <= 11 ? parseUint(buf, at + 1, tokenEnd, Number.MAX_SAFE_INTEGER) : -1
+  return value < 0 ? -2 : value
 }
 
 /**
