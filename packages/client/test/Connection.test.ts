@@ -187,6 +187,28 @@ describe("Connection", () => {
     })
   )
 
+  it.live("an idle connection writes a request in its caller's tick; the requests that follow wait for one write", () =>
+    Effect.gen(function* () {
+      yield* Effect.promise(() => rawCommand(server(), "set iw:a 0 0 1\r\nA\r\nset iw:c 0 0 1\r\nC\r\n"))
+      const proxy = yield* acquireProxy(server())
+      const connection = yield* openConnection(proxy.address)
+      const socket = connection.socket
+      const before = socket.bytesWritten
+      const a = Effect.runFork(send(connection, Command.get("iw:a")))
+      // Handed to the socket before the caller's tick ended: nothing was waiting to share its write.
+      expect(socket.bytesWritten - before).toBe("get iw:a\r\n".length)
+      const b = Effect.runFork(send(connection, Command.get("iw:b")))
+      const c = Effect.runFork(send(connection, Command.get("iw:c")))
+      // Behind a request in flight, the rest of the tick is coalesced: not written yet.
+      expect(socket.bytesWritten - before).toBe("get iw:a\r\n".length)
+      expect(connection.load).toBe(3)
+      expect(valuesOf(yield* Fiber.join(a))).toEqual(["iw:a=A"])
+      expect(valuesOf(yield* Fiber.join(b))).toEqual([])
+      expect(valuesOf(yield* Fiber.join(c))).toEqual(["iw:c=C"])
+      expect(proxy.clientData().toString("latin1")).toBe("get iw:a\r\nget iw:b\r\nget iw:c\r\n")
+    })
+  )
+
   it.live("interruption after the request was written: its reply is read and dropped, the others get theirs", () =>
     Effect.gen(function* () {
       const proxy = yield* acquireProxy(server())
@@ -247,10 +269,16 @@ describe("Connection", () => {
       const m = yield* MemcacheClient.make({ server: proxy.address })
       expect(Option.isNone(yield* m.get("sv:warm"))).toBe(true)
 
-      // Interrupted in the tick it was made, before the coalesced write: nothing reaches the server.
+      // Queued behind a call in flight (a busy connection coalesces the writes of a tick) and interrupted in the
+      // tick it was made, before the coalesced write: nothing reaches the server.
+      proxy.setMode({ _tag: "Delay", millis: 100 })
+      const busy = yield* Effect.forkChild(m.get("sv:busy"))
+      yield* awaitRequests(proxy, "get sv:busy")
       const q = Effect.runFork(m.set("sv:q", "x", { noreply: false }))
       q.interruptUnsafe()
       expect(Exit.hasInterrupts(yield* Fiber.await(q))).toBe(true)
+      expect(Option.isNone(yield* Fiber.join(busy))).toBe(true)
+      proxy.setMode({ _tag: "Pass" })
       expect(Option.isNone(yield* m.get("sv:q"))).toBe(true)
       expect(proxy.clientData().toString("latin1")).not.toContain("sv:q 0")
 

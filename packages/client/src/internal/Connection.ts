@@ -154,6 +154,17 @@ export class Connection {
     return this.pending.size + this.queued.size
   }
 
+  /** Whether a request enqueued now is written at once: open, writable, nothing queued or awaiting a reply. */
+  get idle(): boolean {
+    return (
+      !this.flushScheduled &&
+      this.queued.size === 0 &&
+      this.pending.size === 0 &&
+      this.writable &&
+      this.retiredWith === undefined
+    )
+  }
+
   get isRetired(): boolean {
     return this.retiredWith !== undefined
   }
@@ -168,17 +179,25 @@ export class Connection {
     return true
   }
 
-  /** Queues a request for the next coalesced write; its timeout starts now. */
+  /**
+   * Queues a request for the next coalesced write; its timeout starts now. On an idle connection (nothing queued or
+   * awaiting a reply) the request is written at once: the caller waits on each call, and there is nothing to
+   * coalesce it with that would not wait for a reply in between. The requests that follow it in the same tick
+   * share the next write.
+   */
   enqueue(request: Request): void {
     if (this.retiredWith !== undefined) {
       request.settle(Exit.fail(this.retiredWith))
       return
     }
-    if (!this.flushScheduled) this.scheduleFlush()
+    const idle = this.idle
+    if (idle) this.tickStart = Date.now()
+    else if (!this.flushScheduled) this.scheduleFlush()
     request.deadline = this.tickStart + request.timeoutMillis
     this.queued.push(request)
     // The timer watches the request's deadline and, from the same tick, the connection's progress.
     this.arm(Math.min(request.deadline, this.tickStart + this.options.stallMillis))
+    if (idle) this.flush()
   }
 
   /**
