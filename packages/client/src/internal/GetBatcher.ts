@@ -18,7 +18,7 @@ import * as Exit from "effect/Exit"
 import type { MemcacheIllegalInputError, ReplyError, TransportError } from "../MemcacheError.ts"
 import { illegal, replyError } from "./Call.ts"
 import type { Span } from "./Instrument.ts"
-import { afterTick, CallbackRequest, type Outcome, type Target } from "./Transport.ts"
+import { afterTick, type Outcome, Request, type Target } from "./Transport.ts"
 
 type Failure = TransportError | ReplyError | MemcacheIllegalInputError
 
@@ -53,9 +53,15 @@ class Caller<X, E> implements Waiter {
   }
 }
 
-/** The callers of one tick for one server, verb and timeout, by (prefixed) key. */
+/**
+ * The callers of one tick for one server, verb and timeout, by (prefixed) key. A tick's lone get (the common
+ * case of a caller waiting on each call) keeps its callers in `first`; a map is made for the second key.
+ */
 class Batch {
-  readonly waiters = new Map<string, Waiter>()
+  /** The keys asked, in the order first asked. */
+  readonly keys: Array<string> = []
+  private first: Waiter | undefined = undefined
+  private byKey: Map<string, Waiter> | undefined = undefined
   readonly target: Target
   readonly verb: "get" | "gets"
   readonly timeoutMillis: number
@@ -63,6 +69,73 @@ class Batch {
     this.target = target
     this.verb = verb
     this.timeoutMillis = timeoutMillis
+  }
+
+  add(key: string, waiter: Waiter): void {
+    const keys = this.keys
+    if (keys.length === 0) {
+      keys.push(key)
+      this.first = waiter
+      return
+    }
+    const head = this.byKey === undefined ? (keys[0] === key ? this.first : undefined) : this.byKey.get(key)
+    if (head !== undefined) {
+      waiter.next = head.next
+      head.next = waiter
+      return
+    }
+    keys.push(key)
+    if (this.byKey === undefined) {
+      this.byKey = new Map([[keys[0]!, this.first!]])
+      this.first = undefined
+    }
+    this.byKey.set(key, waiter)
+  }
+
+  /** Takes the callers of `key` still waiting: each caller is answered once. */
+  take(key: string): Waiter | undefined {
+    if (this.byKey !== undefined) {
+      const head = this.byKey.get(key)
+      if (head !== undefined) this.byKey.delete(key)
+      return head
+    }
+    const head = this.first
+    if (head === undefined || this.keys[0] !== key) return undefined
+    this.first = undefined
+    return head
+  }
+
+  /** Answers the callers of a value as it arrives (the reply is streamed), not at the batch's END. */
+  readonly onValue = (value: Reply.Value): void => answer(this.take(value.key), value)
+}
+
+/**
+ * One line of a batch on its way: a caller of a large batch goes on, and sends again, while the rest of the
+ * batch is still being read. A failure or the END reaches only the callers still waiting.
+ */
+class Line extends Request {
+  private readonly batch: Batch
+  private readonly keys: ReadonlyArray<string>
+  constructor(batch: Batch, keys: ReadonlyArray<string>, command: Validation.Validated) {
+    super(command, Reply.retrieval(keys, batch.verb === "gets", batch.onValue), batch.timeoutMillis)
+    this.batch = batch
+    this.keys = keys
+  }
+  protected complete(outcome: Outcome): void {
+    const { batch, keys } = this
+    if (Exit.isFailure(outcome)) {
+      failRest(batch, keys, Exit.failCause(outcome.cause))
+      return
+    }
+    const reply = outcome.value
+    const error = reply === undefined ? undefined : replyError(batch.verb, batch.target.name, reply)
+    if (error !== undefined) {
+      failRest(batch, keys, Exit.fail(error))
+      return
+    }
+    // Streamed, the END carries no values: every key still waiting is a miss.
+    if (reply?._tag === "Values") for (const value of reply.values) batch.onValue(value)
+    for (let i = 0; i < keys.length; i++) answer(batch.take(keys[i]!), undefined)
   }
 }
 
@@ -105,7 +178,9 @@ export class GetBatcher {
 
   private add(target: Target, verb: "get" | "gets", key: string, timeoutMillis: number, waiter: Waiter): void {
     let batch: Batch | undefined
-    for (const b of this.batches) {
+    const batches = this.batches
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!
       if (b.target === target && b.verb === verb && b.timeoutMillis === timeoutMillis) {
         batch = b
         break
@@ -113,14 +188,9 @@ export class GetBatcher {
     }
     if (batch === undefined) {
       batch = new Batch(target, verb, timeoutMillis)
-      this.batches.push(batch)
+      batches.push(batch)
     }
-    const first = batch.waiters.get(key)
-    if (first === undefined) batch.waiters.set(key, waiter)
-    else {
-      waiter.next = first.next
-      first.next = waiter
-    }
+    batch.add(key, waiter)
     if (!this.scheduled) {
       this.scheduled = true
       afterTick(this.flush)
@@ -131,49 +201,25 @@ export class GetBatcher {
     this.scheduled = false
     const batches = this.batches
     this.batches = []
-    for (const batch of batches) {
-      const keys = [...batch.waiters.keys()]
-      for (const line of splitKeys(batch.verb, keys, { maxLineBytes: this.maxLineBytes })) this.send(batch, line)
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!
+      const keys = batch.keys
+      // A lone key goes on a line of its own: nothing to split.
+      if (keys.length === 1) this.send(batch, keys)
+      else for (const line of splitKeys(batch.verb, keys, { maxLineBytes: this.maxLineBytes })) this.send(batch, line)
     }
   }
 
   private send(batch: Batch, keys: ReadonlyArray<string>): void {
-    const { target, verb } = batch
-    const command: Command.Get = { _tag: "Get", verb, keys }
+    const command: Command.Get = { _tag: "Get", verb: batch.verb, keys }
     // Every key passed the caller's check; the line as a whole is checked here, as every command is.
     const validated = Validation.validate(command, this.limits)
     if (Validation.isInvalid(validated)) {
-      const failed = Exit.fail(illegal(verb, validated))
-      for (const key of keys) fail(batch.waiters.get(key), failed)
+      const failed = Exit.fail(illegal(batch.verb, validated))
+      for (const key of keys) fail(batch.take(key), failed)
       return
     }
-    // Each caller is answered as its value arrives (the reply is streamed), not at the batch's END: a caller
-    // of a large batch goes on, and sends again, while the rest of the batch is still being read. A key's
-    // waiters leave the map when answered, so a failure or the END reaches only the callers still waiting.
-    const { waiters } = batch
-    const onValue = (value: Reply.Value) => {
-      const first = waiters.get(value.key)
-      if (first === undefined) return
-      waiters.delete(value.key)
-      answer(first, value)
-    }
-    const onOutcome = (outcome: Outcome) => {
-      if (Exit.isFailure(outcome)) return failRest(waiters, keys, Exit.failCause(outcome.cause))
-      const reply = outcome.value
-      const error = reply === undefined ? undefined : replyError(verb, target.name, reply)
-      if (error !== undefined) return failRest(waiters, keys, Exit.fail(error))
-      // Streamed, the END carries no values: every key still waiting is a miss.
-      if (reply?._tag === "Values") for (const value of reply.values) onValue(value)
-      for (const key of keys) {
-        const first = waiters.get(key)
-        if (first === undefined) continue
-        waiters.delete(key)
-        answer(first, undefined)
-      }
-    }
-    target.submit(
-      new CallbackRequest(validated, Reply.retrieval(keys, verb === "gets", onValue), batch.timeoutMillis, onOutcome)
-    )
+    batch.target.submit(new Line(batch, keys, validated))
   }
 }
 
@@ -199,11 +245,6 @@ const fail = (first: Waiter | undefined, exit: Exit.Exit<never, Failure>) => {
 }
 
 /** Fails the callers of `keys` not answered yet. */
-const failRest = (waiters: Map<string, Waiter>, keys: ReadonlyArray<string>, exit: Exit.Exit<never, Failure>) => {
-  for (const key of keys) {
-    const first = waiters.get(key)
-    if (first === undefined) continue
-    waiters.delete(key)
-    fail(first, exit)
-  }
+const failRest = (batch: Batch, keys: ReadonlyArray<string>, exit: Exit.Exit<never, Failure>) => {
+  for (let i = 0; i < keys.length; i++) fail(batch.take(keys[i]!), exit)
 }
