@@ -38,7 +38,10 @@ import { MemcacheIllegalInputError } from "./MemcacheError.ts"
 export interface ConnectionOptions {
   /** How long opening a connection (TCP, TLS handshake and authentication) may take. Default 1 second. */
   readonly connectTimeout?: Duration.Input | undefined
-  /** `TCP_NODELAY`. Default `true` (writes are already coalesced per tick). */
+  /**
+   * `TCP_NODELAY`. Default `true` (writes are already coalesced: the requests of a tick on a busy connection go out
+   * in one write).
+   */
   readonly noDelay?: boolean | undefined
   /** TCP keep-alive. Default `true`. */
   readonly keepAlive?: boolean | undefined

@@ -154,17 +154,6 @@ export class Connection {
     return this.pending.size + this.queued.size
   }
 
-  /** Whether a request enqueued now is written at once: open, writable, nothing queued or awaiting a reply. */
-  get idle(): boolean {
-    return (
-      !this.flushScheduled &&
-      this.queued.size === 0 &&
-      this.pending.size === 0 &&
-      this.writable &&
-      this.retiredWith === undefined
-    )
-  }
-
   get isRetired(): boolean {
     return this.retiredWith !== undefined
   }
@@ -180,17 +169,17 @@ export class Connection {
   }
 
   /**
-   * Queues a request for the next coalesced write; its timeout starts now. On an idle connection (nothing queued or
-   * awaiting a reply) the request is written at once: the caller waits on each call, and there is nothing to
-   * coalesce it with that would not wait for a reply in between. The requests that follow it in the same tick
-   * share the next write.
+   * Queues a request for the next coalesced write; its timeout starts now. On an idle connection (writable, nothing
+   * queued or awaiting a reply) the request is written at once rather than after a microtask: a caller that waits
+   * on each call has nothing to share a write with. The requests that follow it in the same tick share the next
+   * write.
    */
   enqueue(request: Request): void {
     if (this.retiredWith !== undefined) {
       request.settle(Exit.fail(this.retiredWith))
       return
     }
-    const idle = this.idle
+    const idle = !this.flushScheduled && this.load === 0 && this.writable
     if (idle) this.tickStart = Date.now()
     else if (!this.flushScheduled) this.scheduleFlush()
     request.deadline = this.tickStart + request.timeoutMillis

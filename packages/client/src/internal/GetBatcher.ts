@@ -3,7 +3,7 @@
  * one multi-key request per server and verb, each key asked once, and every caller is handed its own answer
  * as soon as its value has arrived (the reply is streamed: a caller does not wait for the rest of its batch).
  *
- * The batch is one request of its own, sent through the transport's callback (no fiber per batch), so
+ * Each line of a batch is one request of its own, sent through the transport's callback (no fiber per batch), so
  * interrupting one caller never disturbs the others (nor retires the connection under them): an interrupted
  * caller is simply not answered.
  *
@@ -215,8 +215,7 @@ export class GetBatcher {
     // Every key passed the caller's check; the line as a whole is checked here, as every command is.
     const validated = Validation.validate(command, this.limits)
     if (Validation.isInvalid(validated)) {
-      const failed = Exit.fail(illegal(batch.verb, validated))
-      for (const key of keys) fail(batch.take(key), failed)
+      failRest(batch, keys, Exit.fail(illegal(batch.verb, validated)))
       return
     }
     batch.target.submit(new Line(batch, keys, validated))
