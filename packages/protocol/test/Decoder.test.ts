@@ -754,6 +754,31 @@ describe("Decoder: framing and protocol errors", () => {
     expect(counted.pending).toBe(0)
     expect(decoder.pending).toBe(5000)
   })
+
+  it("keeps the FIFO right as its queue empties, refills and compacts with requests added in between", () => {
+    const replies: Array<Reply.Reply> = []
+    const decoder = new Decoder.Decoder({ onReply: (r) => replies.push(r), onError: () => expect.unreachable() })
+    const expected: Array<Reply.Reply> = []
+    let unanswered: Array<string> = []
+    let n = 0
+    let round = 0
+    for (const size of [1, 1, 3, 1500, 2, 2600, 1, 700]) {
+      for (let i = 0; i < size; i++, n++) {
+        const store = n % 3 !== 0
+        decoder.expect(store ? Reply.expect.Storage : Reply.expect.Delete)
+        expected.push(store ? Reply.replies.Stored : Reply.replies.Deleted)
+        unanswered.push(store ? "STORED\r\n" : "DELETED\r\n")
+      }
+      // Every other round answers everything (the queue empties); the others leave a third for the next round.
+      const answered = round++ % 2 === 0 ? unanswered.length : Math.floor((unanswered.length * 2) / 3)
+      decoder.feed(bytes(unanswered.slice(0, answered).join("")))
+      unanswered = unanswered.slice(answered)
+      expect(decoder.pending).toBe(unanswered.length)
+    }
+    decoder.feed(bytes(unanswered.join("")))
+    expect(replies).toEqual(expected)
+    expect(decoder.pending).toBe(0)
+  })
 })
 
 describe("Decoder: streamed retrieval (onValue)", () => {

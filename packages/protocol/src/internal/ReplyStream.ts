@@ -32,12 +32,6 @@ const allocateUnfilled = (size: number): Uint8Array => {
   return new Uint8Array(memory.buffer, memory.byteOffset, size)
 }
 
-/** `chunk` as a plain Uint8Array (the same memory), so that its `subarray` views are plain too. */
-const plainBytes = (chunk: Uint8Array): Uint8Array =>
-  Object.getPrototypeOf(chunk) === Uint8Array.prototype
-    ? chunk
-    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-
 /**
  * A request sent in its meta form (see `MetaFormReader`): what its text form would expect, and the opaques its
  * lines carry, `opaque` up to `end` (exclusive). For the `mn` closing a run of quiet requests, `of` is `Sync` and
@@ -64,8 +58,10 @@ export abstract class ReplyStream {
   protected readonly maxValueLength: number
   protected readonly maxLineLength: number
   private readonly onReply: (reply: Reply.Reply) => void
-  // Pending expectations: `queue[head..]`, compacted when the consumed prefix grows large.
+  // Pending expectations: `queue[head..tail)`, compacted when the consumed prefix grows large. Slots outside it
+  // hold `undefined`; an emptied queue starts over at 0 in the same array (no length change, no regrowth).
   protected queue: Array<Expected | undefined> = []
+  private tail = 0
   protected head = 0
   failure: Errors.ProtocolError | undefined = undefined
   private feeding = false
@@ -82,8 +78,6 @@ export abstract class ReplyStream {
   private dataTarget: Uint8Array | undefined = undefined
   private dataValue: Uint8Array = EMPTY_DATA
   private trailerSeen = 0
-  // The chunk being decoded as a plain Uint8Array, made once per chunk when a block is cut out of it.
-  private plain: Uint8Array | undefined = undefined
 
   constructor(onReply: (reply: Reply.Reply) => void, maxValueLength: number, maxLineLength: number) {
     this.onReply = onReply
@@ -104,16 +98,16 @@ export abstract class ReplyStream {
   protected abstract failed(error: Errors.ProtocolError): void
 
   expect(expectation: Reply.Expectation): void {
-    this.queue.push(expectation)
+    this.queue[this.tail++] = expectation
   }
 
   /** A request sent in its meta form, its lines carrying the opaques `opaque` to `end` (exclusive). */
   expectMeta(expectation: Reply.Expectation, opaque: number, end: number): void {
-    this.queue.push(new MetaFormExpectation(expectation, opaque, end))
+    this.queue[this.tail++] = new MetaFormExpectation(expectation, opaque, end)
   }
 
   get pending(): number {
-    return this.queue.length - this.head
+    return this.tail - this.head
   }
 
   /** Bytes held between feeds: a partial line, or the part of a split data block received so far. */
@@ -141,7 +135,6 @@ export abstract class ReplyStream {
       }
     } finally {
       this.feeding = false
-      this.plain = undefined
     }
   }
 
@@ -160,7 +153,7 @@ export abstract class ReplyStream {
       chunk[p + 3] === 0x52 &&
       chunk[p + 4] === 0x45 &&
       chunk[p + 5] === 0x44 &&
-      this.head < this.queue.length &&
+      this.head < this.tail &&
       this.queue[this.head]!._tag === "Storage" &&
       this.maxLineLength >= 6
     )
@@ -168,11 +161,12 @@ export abstract class ReplyStream {
 
   private shift() {
     this.queue[this.head++] = undefined
-    if (this.head === this.queue.length) {
-      this.queue.length = 0
+    if (this.head === this.tail) {
       this.head = 0
-    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head)
+      this.tail = 0
+    } else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+      this.queue = this.queue.slice(this.head, this.tail)
+      this.tail -= this.head
       this.head = 0
     }
   }
@@ -205,7 +199,7 @@ export abstract class ReplyStream {
   /** Reads a line at `p`; returns where the stream continues, or -1 when the chunk is used up or failed. */
   private readLine(chunk: Uint8Array, p: number, length: number): number {
     if (this.carryLength === 0) {
-      if (this.head === this.queue.length) {
+      if (this.head === this.tail) {
         const nl = chunk.indexOf(0x0a, p)
         this.fail("unsolicited data: no request is pending", chunk, p, nl < 0 ? length : Math.max(p, nl - 1))
         return -1
@@ -237,11 +231,10 @@ export abstract class ReplyStream {
     const need = this.dataLength - this.dataFilled
     const available = length - p
     if (this.dataTarget === undefined && available >= need) {
-      // The whole block is in this chunk: hand out a view, no copy. The view is over a plain Uint8Array:
-      // `subarray` on a Node Buffer would make a Buffer through its species constructor, which costs more and
-      // hands Buffers to callers who asked for bytes.
-      this.plain ??= plainBytes(chunk)
-      this.dataValue = this.plain.subarray(p, p + need)
+      // The whole block is in this chunk: hand out a view, no copy. The view is a plain Uint8Array made over the
+      // chunk's memory: `subarray` on a Node Buffer would make a Buffer through its species constructor, handing
+      // Buffers to callers who asked for bytes.
+      this.dataValue = new Uint8Array(chunk.buffer, chunk.byteOffset + p, need)
       p += need
       // The trailer is usually right there too: finish the item without a pass through TRAILER.
       if (available >= need + 2 && chunk[p] === 0x0d && chunk[p + 1] === 0x0a) {
