@@ -345,6 +345,21 @@ export const replies = {
   Reset: { _tag: "Reset" } as Reset
 } as const
 
+/**
+ * The shared reply of a retrieval that found nothing to hand back (every key a miss, or a streamed retrieval,
+ * whose values went to its `onValue`): the decoder hands out this instance, never a new empty one.
+ *
+ * @example
+ * ```ts
+ * import { Reply } from "@effect-memcache/protocol"
+ * const nothing = (r: Reply.Reply) => r === Reply.emptyValues
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const emptyValues: Values = Object.freeze({ _tag: "Values", values: Object.freeze([]) }) as Values
+
 const metaExpectation = (
   opaque: string | undefined,
   quiet: boolean | undefined,

@@ -215,6 +215,14 @@ describe("Decoder: retrieval", () => {
 
   it("decodes a miss (END alone) and hits", () => {
     expect(one(Reply.retrieval(["a"], false), "END\r\n")).toEqual({ _tag: "Values", values: [] })
+    // Nothing to hand back: the shared instance, for this retrieval as for a streamed one.
+    expect(one(Reply.retrieval(["a"], false), "END\r\n")).toBe(Reply.emptyValues)
+    expect(
+      one(
+        Reply.retrieval(["a"], false, () => {}),
+        "VALUE a 0 1\r\nx\r\nEND\r\n"
+      )
+    ).toBe(Reply.emptyValues)
     expect(one(Reply.retrieval(["a", "b", "c"], false), "VALUE a 5 2\r\nhi\r\nVALUE c 0 0\r\n\r\nEND\r\n")).toEqual({
       _tag: "Values",
       values: [value("a", "hi", 5), value("c", "")]

@@ -4,9 +4,8 @@
  * the reader's `block` tells apart. The meta form's get runs (`MetaFormReader`) add their values through
  * `startValue` as well.
  */
-import type * as Reply from "../Reply.ts"
+import * as Reply from "../Reply.ts"
 import { asciiKeyAt } from "./lineKinds.ts"
-import { EMPTY_VALUES } from "./lineReplies.ts"
 import { ReplyStream } from "./ReplyStream.ts"
 import { compareAsciiKey, decodeText, digitsEnd, MAX_U32, nextSpace, parseU64, parseUint } from "./replyBytes.ts"
 
@@ -50,7 +49,7 @@ export abstract class RetrievalReader extends ReplyStream {
   protected endRetrieval(): Reply.Values {
     const values = this.values
     this.resetRetrieval()
-    return values === undefined ? EMPTY_VALUES : { _tag: "Values", values }
+    return values === undefined ? Reply.emptyValues : { _tag: "Values", values }
   }
 
   /**

@@ -21,10 +21,6 @@ const META_PLAIN: ReadonlyArray<Reply.Meta> = META_CODES.map(
 /** The shared flag-less reply of a meta line kind (K_HD..K_MN). */
 export const plainMeta = (kind: number): Reply.Meta => META_PLAIN[kind - K_HD]!
 
-export const EMPTY_VALUES: Reply.Values = Object.freeze({
-  _tag: "Values",
-  values: Object.freeze([])
-}) as Reply.Values
 const BARE_ERROR: Reply.ErrorReply = Object.freeze({ _tag: "Error", text: "" }) as Reply.ErrorReply
 export const NO_STATS: ReadonlyArray<readonly [string, string]> = Object.freeze([])
 export const NO_LINES: ReadonlyArray<string> = Object.freeze([])
