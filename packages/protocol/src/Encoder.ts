@@ -18,7 +18,17 @@ const lineCodecs: { readonly [T in Validated["_tag"]]: LineCodec<Extract<Validat
   ...metaLineCodecs
 }
 
-const lineCodecOf = (command: Validated): LineCodec<Validated> => lineCodecs[command._tag] as LineCodec<Validated>
+const GET_LINE = lineCodecs.Get as LineCodec<Validated>
+const STORE_LINE = lineCodecs.Store as LineCodec<Validated>
+
+// A lookup by a tag that varies goes megamorphic once a process has encoded a few kinds: the two kinds of the hot
+// paths are compared first.
+const lineCodecOf = (command: Validated): LineCodec<Validated> =>
+  command._tag === "Get"
+    ? GET_LINE
+    : command._tag === "Store"
+      ? STORE_LINE
+      : (lineCodecs[command._tag] as LineCodec<Validated>)
 
 const metaForms: { readonly [T in Validated["_tag"]]?: FormCodec<Extract<Validated, { readonly _tag: T }>> } =
   formCodecs
@@ -209,7 +219,7 @@ export class Encoder {
         buffer.set(data, p)
         p += data.byteLength
       } else {
-        if (p > this.chunkStart) this.chunks.push(buffer.subarray(this.chunkStart, p))
+        if (p > this.chunkStart) this.chunks.push(this.view(this.chunkStart, p))
         this.chunks.push(data)
         this.chunkStart = p
       }
@@ -222,7 +232,8 @@ export class Encoder {
 
   /** The chunks appended since the last take, in order; afterwards the encoder is empty. */
   take(): Array<Uint8Array> {
-    if (this.position > this.chunkStart) this.chunks.push(this.buffer.subarray(this.chunkStart, this.position))
+    // A view made directly over the memory: `subarray` costs a species lookup on every take.
+    if (this.position > this.chunkStart) this.chunks.push(this.view(this.chunkStart, this.position))
     const chunks = this.chunks
     this.chunks = []
     this.chunkStart = this.position
@@ -239,6 +250,11 @@ export class Encoder {
     if (this.pending !== 0 || this.chunks.length !== 0) return
     this.position = 0
     this.chunkStart = 0
+  }
+
+  private view(start: number, end: number): Uint8Array {
+    const buffer = this.buffer
+    return new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start)
   }
 
   // Makes room for `need` more bytes without touching bytes already handed out (or pushed as chunks).
