@@ -18,17 +18,7 @@ const lineCodecs: { readonly [T in Validated["_tag"]]: LineCodec<Extract<Validat
   ...metaLineCodecs
 }
 
-const GET_LINE = lineCodecs.Get as LineCodec<Validated>
-const STORE_LINE = lineCodecs.Store as LineCodec<Validated>
-
-// A lookup by a tag that varies goes megamorphic once a process has encoded a few kinds: the two kinds of the hot
-// paths are compared first.
-const lineCodecOf = (command: Validated): LineCodec<Validated> =>
-  command._tag === "Get"
-    ? GET_LINE
-    : command._tag === "Store"
-      ? STORE_LINE
-      : (lineCodecs[command._tag] as LineCodec<Validated>)
+const lineCodecOf = (command: Validated): LineCodec<Validated> => lineCodecs[command._tag] as LineCodec<Validated>
 
 const metaForms: { readonly [T in Validated["_tag"]]?: FormCodec<Extract<Validated, { readonly _tag: T }>> } =
   formCodecs

@@ -74,17 +74,6 @@ const SHARED_EXITS = new Map<Reply.Reply, Exit.Exit<Reply.Reply>>(
   [...Object.values(Reply.replies), Reply.emptyValues].map((reply) => [reply, Exit.succeed(reply)])
 )
 
-const STORED_EXIT: Exit.Exit<Reply.Reply> = Exit.succeed(Reply.replies.Stored)
-const EMPTY_VALUES_EXIT: Exit.Exit<Reply.Reply> = Exit.succeed(Reply.emptyValues)
-
-/** A reply's outcome: the replies of the hot paths (a get's END, STORED) are compared before the map is looked in. */
-const exitOf = (reply: Reply.Reply): Exit.Exit<Reply.Reply> =>
-  reply === Reply.emptyValues
-    ? EMPTY_VALUES_EXIT
-    : reply === Reply.replies.Stored
-      ? STORED_EXIT
-      : (SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
-
 /** The outcome of a command without a reply, once written. */
 const WRITTEN: Outcome = Exit.succeed(undefined)
 
@@ -359,7 +348,7 @@ export class Connection {
     const request = this.pending.shift()
     if (request === undefined) return // the decoder only completes what was expected
     if (this.quietErrors !== undefined && request.expectation?._tag === "Sync") this.reportQuietErrors()
-    if (request.state === State.Written) request.settle(exitOf(reply))
+    if (request.state === State.Written) request.settle(SHARED_EXITS.get(reply) ?? Exit.succeed(reply))
     if (this.queued.size > 0 && !this.flushScheduled) this.scheduleFlush()
   }
 

@@ -39,6 +39,7 @@ export class Fifo<A> {
     return a
   }
 
+  /** Empties the FIFO, returning what it held in order. */
   drain(): Array<A> {
     const out = this.items.slice(this.head, this.tail) as Array<A>
     this.items = []
