@@ -8,9 +8,9 @@
  *   a small carry buffer. Reply words are compared as bytes, so a `STORED` or `HD` reply decodes no text and
  *   allocates nothing (the shared `Reply.replies.*` objects are handed out).
  * - Data blocks (`VALUE`, `VA`) are read by their declared length, never scanned. A block that lies inside one
- *   fed chunk is returned as a `subarray` view of that chunk (so the caller must not reuse a chunk's memory
- *   after feeding it; socket reads give fresh buffers); a block split across chunks is copied once into an
- *   array of its exact length. The two bytes after a block must be `\r\n`.
+ *   fed chunk is returned as a view of that chunk, so the caller must not reuse a chunk's memory after feeding
+ *   it, unless it says so (`reusedChunks`); a block split across chunks is copied once into an array of its
+ *   exact length. The two bytes after a block must be `\r\n`.
  * - A retrieval expected with `onValue` ({@link Reply.retrieval}) is streamed: each `VALUE` is handed to
  *   `onValue` as soon as its block and `\r\n` have been read, inside `feed` and before the rest of the reply
  *   has arrived, and `END` then completes it with a `Values` reply that carries none. The same checks apply
@@ -89,6 +89,13 @@ export interface DecoderOptions {
   readonly maxValueLength?: number
   /** Longest accepted reply line, without `\r\n`. Default {@link DEFAULT_MAX_LINE_LENGTH}. */
   readonly maxLineLength?: number
+  /**
+   * The caller reuses a chunk's memory once `feed` returns, unless {@link Decoder.keptChunk} says a value still
+   * views it (a socket that reads into one buffer). The values below 1 KiB of a chunk shorter than 2 KiB (a
+   * single get's reply) are then copied into a shared 8 KiB slab, which such a value holds as a small Node
+   * `Buffer` holds its pool; every other value is a view of its chunk, as without this option. Default `false`.
+   */
+  readonly reusedChunks?: boolean
 }
 
 /**
@@ -121,6 +128,7 @@ export class Decoder {
       options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH,
       options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH
     )
+    this.reader.reusedChunks = options.reusedChunks === true
   }
 
   /**
@@ -202,6 +210,16 @@ export class Decoder {
   /** The protocol error that stopped the decoder, if any. @since 0.1.0 */
   get failed(): Errors.ProtocolError | undefined {
     return this.reader.failure
+  }
+
+  /**
+   * With `reusedChunks`: whether a value handed out, or being read, views the last chunk fed, so that the chunk's
+   * memory must not be reused. Always `false` without `reusedChunks`.
+   *
+   * @since 0.1.0
+   */
+  get keptChunk(): boolean {
+    return this.reader.keptChunk
   }
 
   /** Bytes held between feeds: a partial line, or the part of a split data block received so far. @since 0.1.0 */

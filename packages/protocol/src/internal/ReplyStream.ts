@@ -52,6 +52,15 @@ export class MetaFormExpectation {
 /** What the reader waits for: a request's expectation, or the expectation of a request sent in its meta form. */
 export type Expected = Reply.Expectation | MetaFormExpectation
 
+/**
+ * With `reusedChunks`, the values below {@link SLAB_VALUE_MAX} bytes of a chunk shorter than {@link SMALL_CHUNK}
+ * (a single get's reply) are copied into a shared slab of {@link SLAB_SIZE} bytes, so that such a value holds at
+ * most its slab, as a small Node `Buffer` holds its pool, and the chunk's memory can be read into again.
+ */
+const SMALL_CHUNK = 2048
+const SLAB_VALUE_MAX = 1024
+const SLAB_SIZE = 8192
+
 const cut = (text: string): string => (text.length > 200 ? text.slice(0, 200) : text)
 
 export abstract class ReplyStream {
@@ -65,6 +74,13 @@ export abstract class ReplyStream {
   protected head = 0
   failure: Errors.ProtocolError | undefined = undefined
   private feeding = false
+  /** Whether a fed chunk's memory is reused once `feed` returns (see `DecoderOptions.reusedChunks`). */
+  reusedChunks = false
+  /** With `reusedChunks`: whether a value handed out, or being read, is a view of the last chunk fed. */
+  keptChunk = false
+  // Where values copied out of reused chunks go, and how much of it is taken.
+  private slab: Uint8Array = EMPTY_DATA
+  private slabUsed = 0
 
   // A partial line carried over from the previous chunk.
   private carry = new Uint8Array(256)
@@ -119,6 +135,7 @@ export abstract class ReplyStream {
     if (this.failure !== undefined) return
     if (this.feeding) throw new Error("Decoder.feed must not be called from a decoder callback")
     this.feeding = true
+    this.keptChunk = false
     try {
       const length = chunk.length
       let p = 0
@@ -231,10 +248,7 @@ export abstract class ReplyStream {
     const need = this.dataLength - this.dataFilled
     const available = length - p
     if (this.dataTarget === undefined && available >= need) {
-      // The whole block is in this chunk: hand out a view, no copy. The view is a plain Uint8Array made over the
-      // chunk's memory: `subarray` on a Node Buffer would make a Buffer through its species constructor, handing
-      // Buffers to callers who asked for bytes.
-      this.dataValue = new Uint8Array(chunk.buffer, chunk.byteOffset + p, need)
+      this.dataValue = this.wholeValue(chunk, p, need)
       p += need
       // The trailer is usually right there too: finish the item without a pass through TRAILER.
       if (available >= need + 2 && chunk[p] === 0x0d && chunk[p + 1] === 0x0a) {
@@ -256,6 +270,28 @@ export abstract class ReplyStream {
       this.trailerSeen = 0
     }
     return p + take
+  }
+
+  /**
+   * A block that lies whole in the chunk: a view of it, no copy, except a small value of a small reused chunk.
+   * The views are plain Uint8Arrays made over the chunk's memory: `subarray` on a Node Buffer would make a Buffer
+   * through its species constructor, handing Buffers to callers who asked for bytes.
+   */
+  private wholeValue(chunk: Uint8Array, p: number, length: number): Uint8Array {
+    const view = new Uint8Array(chunk.buffer, chunk.byteOffset + p, length)
+    if (!this.reusedChunks) return view
+    if (chunk.length >= SMALL_CHUNK || length >= SLAB_VALUE_MAX) {
+      this.keptChunk = true
+      return view
+    }
+    if (this.slabUsed + length > this.slab.length) {
+      this.slab = allocateUnfilled(SLAB_SIZE)
+      this.slabUsed = 0
+    }
+    const at = this.slabUsed
+    this.slab.set(view, at)
+    this.slabUsed = at + length
+    return new Uint8Array(this.slab.buffer, this.slab.byteOffset + at, length)
   }
 
   private readTrailer(chunk: Uint8Array, p: number, length: number): number {
