@@ -1,8 +1,9 @@
 /**
  * The reference: a minimal pipelined text-protocol client on raw node:net, written for the benchmark. Commands
  * of one tick go out in one write (the single-key gets of a tick as one `get` line of their keys, each answered
- * as its value arrives); replies are parsed incrementally from the socket's Buffers (values are zero-copy
- * slices when they arrive whole, a line split across chunks is joined alone) and handed to a FIFO of
+ * as its value arrives); the socket reads into a buffer of the client's own (node:net's `onread`, reused while no
+ * value views it, as this project's connection does), and replies are parsed incrementally from it (values are
+ * zero-copy slices when they arrive whole, a line split across chunks is joined alone) and handed to a FIFO of
  * callbacks. No validation, no timeouts, no reconnection: the limit of one process on one connection.
  *
  * @since 0.1.0
@@ -23,6 +24,41 @@ import * as Net from "node:net"
  * @category models
  */
 export type Callback<A> = (error: Error | undefined, result: A) => void
+
+const READ_SIZE = 65536
+const MIN_READ = 16384
+
+/**
+ * The memory the socket reads into: one buffer, read into again while no value views it; after a read a value
+ * views, the next read goes into the rest of the buffer (a fresh buffer once less than 16 KiB is left).
+ */
+class Reads {
+  private buffer = Buffer.allocUnsafeSlow(READ_SIZE)
+  private start = 0
+  private target = this.buffer
+  private last = 0
+  /** Set when a value handed out views the current read, or a long value is assembled across reads. */
+  kept = false
+  sink: (chunk: Buffer) => void = () => {}
+  readonly onread = {
+    buffer: (): Buffer => {
+      if (!this.kept) return this.target
+      this.kept = false
+      this.start += this.last
+      if (READ_SIZE - this.start < MIN_READ) {
+        this.buffer = Buffer.allocUnsafeSlow(READ_SIZE)
+        this.start = 0
+      }
+      this.target = this.buffer.subarray(this.start)
+      return this.target
+    },
+    callback: (length: number, target: Buffer): boolean => {
+      this.last = length
+      this.sink(target.subarray(0, length))
+      return true
+    }
+  }
+}
 
 const Kind = { Gets: 0, Many: 1, Status: 2, Line: 3 } as const
 type Kind = (typeof Kind)[keyof typeof Kind]
@@ -101,9 +137,12 @@ export class RawClient {
   private skip = 0
   private failure: Error | undefined = undefined
 
-  private constructor(socket: Net.Socket) {
+  private readonly reads: Reads
+
+  private constructor(socket: Net.Socket, reads: Reads) {
     this.socket = socket
-    socket.on("data", (chunk: Buffer) => this.onData(chunk))
+    this.reads = reads
+    reads.sink = (chunk) => this.onData(chunk)
     socket.on("error", (error) => this.fail(error))
     socket.on("close", () => this.fail(new Error("connection closed")))
   }
@@ -115,11 +154,12 @@ export class RawClient {
    */
   static connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = Net.connect({ port, host, noDelay: true })
+      const reads = new Reads()
+      const socket = Net.connect({ port, host, noDelay: true, onread: reads.onread })
       socket.once("error", reject)
       socket.once("connect", () => {
         socket.off("error", reject)
-        resolve(new RawClient(socket))
+        resolve(new RawClient(socket, reads))
       })
     })
   }
@@ -337,7 +377,10 @@ export class RawClient {
       this.body.set(chunk.subarray(0, n), this.bodyFilled)
       this.bodyFilled += n
       pos = n
-      if (this.bodyFilled < this.body.length) return
+      if (this.bodyFilled < this.body.length) {
+        this.reads.kept = true
+        return
+      }
       this.value(this.bodyKey, this.body)
       this.body = undefined
       this.skip = 2
@@ -405,7 +448,8 @@ export class RawClient {
       key = line.toString("latin1", keyStart, keyEnd)
     }
     if (next + bytes + 2 <= chunk.length) {
-      // Whole in this chunk: a view, no copy.
+      // Whole in this chunk: a view, no copy (so the chunk's memory is not read into again).
+      this.reads.kept = true
       this.value(key, chunk.subarray(next, next + bytes))
       return next + bytes + 2
     }
@@ -417,6 +461,8 @@ export class RawClient {
       this.skip = 2 - (chunk.length - next - n)
       return -1
     }
+    // A body assembled across reads: each read gets fresh memory, as this project's connection gives it.
+    this.reads.kept = true
     this.body = body
     this.bodyFilled = n
     this.bodyKey = key

@@ -403,8 +403,13 @@ describe("Connection", () => {
             outstanding = Math.max(outstanding, requests.count - replies.count)
             return write(chunk)
           }) as typeof socket.write
-          // Added after the connection's own listener: counts replies once they were decoded.
-          socket.on("data", (chunk: Buffer) => replies.feed(chunk))
+          // Counts replies once the connection has decoded them (its socket reads into its own buffer, no `data`).
+          const decoder = connection["decoder"]
+          const decode = decoder.feed.bind(decoder)
+          decoder.feed = (chunk: Uint8Array) => {
+            decode(chunk)
+            replies.feed(chunk)
+          }
 
           // Gets, interleaved with noreply sets (which add an `mn` to their batch).
           const calls = Array.from({ length: 300 }, (_, i) =>

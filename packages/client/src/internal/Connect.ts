@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { MemcacheConnectionError, MemcacheTimeoutError } from "../MemcacheError.ts"
 import { Connection, type ConnectionOptions, MAX_TIMER_MILLIS } from "./Connection.ts"
+import { ReadBuffer } from "./ReadBuffer.ts"
 import { socketFailure } from "./SocketFailure.ts"
 import * as Transport from "./Transport.ts"
 
@@ -46,16 +47,26 @@ const connectSocket = (options: ConnectionOptions) =>
   Effect.callback<Connection, MemcacheConnectionError | MemcacheTimeoutError>((resume) => {
     const { address } = options
     const target = address._tag === "Unix" ? { path: address.path } : { host: address.host, port: address.port }
-    const socket =
-      options.tls === undefined
-        ? Net.createConnection({ ...target, noDelay: options.noDelay, keepAlive: options.keepAlive })
-        : Tls.connect({
-            ...options.tls,
-            ...target,
-            ...(address._tag === "Tcp" && options.tls.servername === undefined && !Net.isIP(address.host)
-              ? { servername: address.host }
-              : {})
-          })
+    const tls = options.tls
+    let reads: ReadBuffer | undefined
+    let socket: Net.Socket
+    if (tls === undefined) {
+      reads = new ReadBuffer()
+      socket = Net.createConnection({
+        ...target,
+        noDelay: options.noDelay,
+        keepAlive: options.keepAlive,
+        onread: reads.onread
+      })
+    } else {
+      socket = Tls.connect({
+        ...tls,
+        ...target,
+        ...(address._tag === "Tcp" && tls.servername === undefined && !Net.isIP(address.host)
+          ? { servername: address.host }
+          : {})
+      })
+    }
     const event = options.tls === undefined ? "connect" : "secureConnect"
     const timer = Number.isFinite(options.connectTimeoutMillis)
       ? setTimeout(
@@ -83,7 +94,7 @@ const connectSocket = (options: ConnectionOptions) =>
       }
       // The Connection's listeners go on now: the fiber may resume later, and an `error` event on a socket
       // without a listener would crash the process.
-      resume(Effect.succeed(new Connection(socket, options)))
+      resume(Effect.succeed(new Connection(socket, options, reads)))
     }
     const onError = (error: unknown) => {
       cleanup()

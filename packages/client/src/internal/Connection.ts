@@ -30,6 +30,7 @@ import {
 } from "../MemcacheError.ts"
 import type { ServerAddress } from "./Address.ts"
 import { Fifo } from "./Fifo.ts"
+import type { ReadBuffer } from "./ReadBuffer.ts"
 import { socketFailure } from "./SocketFailure.ts"
 import { afterTick, CallbackRequest, type Outcome, type Request, State } from "./Transport.ts"
 
@@ -79,6 +80,9 @@ const WRITTEN: Outcome = Exit.succeed(undefined)
 
 const ignore = (): void => {}
 
+/** Bytes of a value held across reads from which it counts as long (see the constructor's `reads`). */
+const LONG_VALUE_READ = 4096
+
 const isErrorReply = (reply: Reply.Reply): boolean =>
   reply._tag === "Error" || reply._tag === "ClientError" || reply._tag === "ServerError"
 
@@ -122,7 +126,8 @@ export class Connection {
   readonly socket: Net.Socket
   readonly options: ConnectionOptions
 
-  constructor(socket: Net.Socket, options: ConnectionOptions) {
+  /** `reads`: the buffer a plain socket reads into (`onread`); without it the socket's `data` events are read. */
+  constructor(socket: Net.Socket, options: ConnectionOptions, reads?: ReadBuffer) {
     this.socket = socket
     this.options = options
     this.meta = options.meta && options.auth === undefined
@@ -133,13 +138,22 @@ export class Connection {
         if (this.quietErrors === undefined) this.quietErrors = [reply]
         else this.quietErrors.push(reply)
       },
-      maxValueLength: options.maxValueLength
+      maxValueLength: options.maxValueLength,
+      reusedChunks: reads !== undefined
     })
-    socket.on("data", (chunk: Uint8Array) => {
+    const onChunk = (chunk: Uint8Array) => {
       // One clock read per chunk (not per reply): what stall detection needs.
       this.progressAt = Date.now()
       this.decoder.feed(chunk)
-    })
+    }
+    if (reads === undefined) socket.on("data", onChunk)
+    else {
+      reads.sink = onChunk
+      // Nor is a read used again while a long value is assembled across reads: with fresh memory for each of
+      // those reads, as Node's own reads have, glibc keeps the heap where each long value was freed for the next;
+      // with one buffer it gave that memory back to the system and faulted it in again (several times the CPU).
+      reads.kept = () => this.decoder.keptChunk || this.decoder.buffered >= LONG_VALUE_READ
+    }
     socket.on("drain", () => {
       this.writable = true
       this.flush()
