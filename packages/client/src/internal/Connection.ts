@@ -151,7 +151,7 @@ export class Connection {
       reads.sink = onChunk
       // Nor is a read used again while a long value is assembled across reads: with fresh memory for each of
       // those reads, as Node's own reads have, glibc keeps the heap where each long value was freed for the next;
-      // with one buffer it gave that memory back to the system and faulted it in again (several times the CPU).
+      // with one buffer it gave that memory back to the system and faulted it in again.
       reads.kept = () => this.decoder.keptChunk || this.decoder.buffered >= LONG_VALUE_READ
     }
     socket.on("drain", () => {
