@@ -163,7 +163,8 @@ const main = async () => {
       "others), `maxValue: 2 MB`.",
     "reference: bench/src/RawClient.ts, a minimal pipelined text-protocol client on node:net (one write per tick, " +
       "the single-key gets of a tick sent as one multi-key `get` line and each answered as its value arrives, " +
-      "incremental Buffer parsing, a FIFO of callbacks, no validation or timeouts).",
+      "reads into a buffer of its own (node:net's `onread`, read into again while no value views it, as this " +
+      "project's connection reads), incremental parsing, a FIFO of callbacks, no validation or timeouts).",
     "reference-effect: the reference driven by the same Effect program as this project, each call one " +
       "`Effect.callback` around the reference's callback: what any client costs when driven from Effect, with " +
       "nothing of its own. The distance from reference-effect to the reference is Effect's loop; the distance " +
@@ -190,9 +191,7 @@ const main = async () => {
       "multi-key gets (its automatic batching), and so does the reference, so it is a fair limit there too (a " +
       "reference sending one `get` per call paid a socket write per get: about 20 µs of CPU per 100 KB get).",
     "CPU per op: `process.cpuUsage()` of the worker over the timed phase (user + system, every thread), divided " +
-      "by the operations done; for W6 one op is a set+get pair. The reference's W5 runs are bimodal here: in " +
-      "some V8 makes a full GC per ~64 MB of socket reads (20 to 55 a run, against 2 in the others and in this " +
-      "project's), at up to twice the CPU per get; the table shows the median over the rounds.",
+      "by the operations done; for W6 one op is a set+get pair. The table shows the median over the rounds.",
     "RSS: every worker loads the whole `effect` package (the same ballast for all), so about 100 MB is the floor " +
       "(see the reference).",
     "W8: three memcached processes like the first; this project through `MemcacheCluster.layer({ servers })` " +
