@@ -3,7 +3,7 @@
  * when a chunk is written over, unless `keptChunk` said the chunk was still viewed.
  */
 import { Decoder, Reply } from "@effect-memcache/protocol"
-import { describe, expect, it } from "vitest"
+import { describe, expect, expectTypeOf, it } from "vitest"
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array) => new TextDecoder().decode(value)
@@ -127,5 +127,10 @@ describe("Decoder with reusedChunks", () => {
     feed(getReply([["a", "small"]]))
     expect(decoder.keptChunk).toBe(false)
     expect(valuesOf(replies[0])[0]!.buffer).toBe(memory.buffer)
+  })
+
+  it("the option and the flag are part of the public surface", () => {
+    expectTypeOf<Decoder.DecoderOptions["reusedChunks"]>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<Decoder.Decoder["keptChunk"]>().toEqualTypeOf<boolean>()
   })
 })
