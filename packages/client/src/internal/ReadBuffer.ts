@@ -3,9 +3,9 @@
  * allocate for it and the socket's readable-stream machinery (`push`, `data` events). TLS sockets cannot read
  * this way; they keep their `data` events.
  *
- * One 64 KiB buffer is read into again and again while no reply views what was read. A read whose bytes a value
- * still views (the decoder's `keptChunk`) is never written over: the next read goes into the unused rest of the
- * buffer, and a fresh buffer is taken once less than 16 KiB is left. So a value holds at most one such buffer,
+ * One 64 KiB buffer is read into again and again while no reply views what was read. A kept read (one whose bytes
+ * a value still views, or one that a long value spans: see `kept`) is never written over: the next read goes into
+ * the unused rest of the buffer, and a fresh buffer is taken once less than 16 KiB is left. So a value holds at most one such buffer,
  * as it would hold the up to 64 KiB chunk Node read it in.
  *
  * @internal
@@ -32,7 +32,10 @@ export class ReadBuffer {
   private last = 0
   /** Where each read goes: set by the connection once the socket is connected. */
   sink: (chunk: Uint8Array) => void = unset
-  /** Whether a value still views the last read (the connection's decoder says). */
+  /**
+   * Whether the last read's memory must not be read into again: a value views it, or a long value is being
+   * assembled across reads (the connection decides, from its decoder).
+   */
   kept: () => boolean = () => false
 
   /** The `onread` option of `net.createConnection`. */
